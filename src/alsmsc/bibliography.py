@@ -1,0 +1,68 @@
+"""references.bib, generated from data/studies.csv: the bibliography is never kept by hand.
+
+pybtex (already used by sphinxcontrib-bibtex) writes the BibTeX, so quoting and escaping follow its rules.
+"""
+
+from __future__ import annotations
+
+from pybtex.database import BibliographyData, Entry, Person
+
+from . import data
+from .io import write_if_changed
+from .paths import Layout
+
+
+def _clean(value) -> str | None:
+    if value is None or value is data.pd.NA:
+        return None
+    text = str(value).strip()
+    # Braces are BibTeX syntax; a stray one in a title would corrupt every entry after it.
+    return text.replace("{", "(").replace("}", ")") or None
+
+
+REGISTRIES = {"NCT": "ClinicalTrials.gov", "IRCT": "Iranian Registry of Clinical Trials", "EUCTR": "EU Clinical Trials Register",
+              "ISRCTN": "ISRCTN registry", "ChiCTR": "Chinese Clinical Trial Registry", "KCT": "Clinical Research Information Service (Korea)",
+              "ACTRN": "Australian New Zealand Clinical Trials Registry", "JPRN": "Japan Registry of Clinical Trials", "CTRI": "Clinical Trials Registry - India"}
+
+
+def _registry_name(ids: str) -> str:
+    first = ids.split(";")[0]
+    return next((name for prefix, name in REGISTRIES.items() if first.startswith(prefix)), "Trial registry")
+
+
+def entry_for(row) -> Entry:
+    fields = {"title": _clean(row["title"]), "year": str(int(row["year"]))}
+    for src, dst in (("journal", "journal"), ("volume", "volume"), ("issue", "number"), ("pages", "pages"), ("doi", "doi"), ("pmid", "pubmed")):
+        value = _clean(row[src])
+        if value:
+            fields[dst] = value
+    notes = []
+    if _clean(row["registry_ids"]):
+        notes.append("Registry: " + ", ".join(_clean(row["registry_ids"]).split(";")))
+    if row["publication_type"] == "press_release":
+        notes.append("Press release, not peer-reviewed")
+    elif row["publication_type"] == "conference_abstract":
+        notes.append("Conference abstract")
+    if notes:
+        fields["note"] = ". ".join(notes)
+    if not (fields.get("doi") or fields.get("pubmed")):
+        fields["url"] = _clean(row["source_url"]).split(";")[0].strip()
+    kind = "article" if row["publication_type"] in ("peer_reviewed", "conference_abstract", "preprint") and fields.get("journal") else "misc"
+    if kind == "misc" and "journal" in fields:
+        fields["howpublished"] = fields.pop("journal")
+    author = _clean(row["first_author"])
+    if author:
+        persons = {"author": [Person(last=author), Person("others")]}
+    else:  # registry-only record: cite the registry as a corporate author (braces keep it one name)
+        persons = {"author": [Person(last="{" + _registry_name(_clean(row["registry_ids"]) or "") + "}")]}
+    return Entry(kind, fields={k: v for k, v in fields.items() if v}, persons=persons)
+
+
+def render(studies) -> str:
+    entries = {row["study_id"]: entry_for(row) for _, row in studies.sort_values("study_id").iterrows()}
+    return BibliographyData(entries=entries).to_string("bibtex")
+
+
+def write(layout: Layout) -> None:
+    studies = data.load(layout.data, ["studies"])["studies"]
+    write_if_changed(layout.generated / "references.bib", render(studies))

@@ -1,0 +1,92 @@
+"""Altair charts for the book: one colour-blind-safe theme, deterministic HTML, and a static SVG of every chart.
+
+Altair's own HTML renderer puts a random id in each chart and loads vega from a CDN. Here the id comes from the chart's
+key, and the page loads vega from the bundle that ``book/_ext/vega_offline.py`` writes into ``_static`` (it sets the
+``VEGA_DEBUG`` versions Altair's loader checks, so no CDN request is made).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+
+import altair as alt
+
+# Okabe & Ito (2008) palette: distinguishable with the common colour-vision deficiencies.
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
+EMBED_OPTIONS = {
+    "renderer": "svg",
+    # The editor link would send the spec to an external site; export and source views stay local.
+    "actions": {"export": True, "source": True, "compiled": False, "editor": False},
+}
+
+
+def _theme() -> alt.theme.ThemeConfig:
+    return {
+        "config": {
+            "range": {"category": OKABE_ITO},
+            "font": FONT,
+            "axis": {"labelFontSize": 11, "titleFontSize": 12},
+            "legend": {"labelFontSize": 11, "titleFontSize": 12},
+            "view": {"stroke": None},
+        }
+    }
+
+
+alt.theme.register("alsmsc", enable=True)(_theme)
+
+
+def spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite spec with the data inlined (no external data URLs)."""
+    with alt.data_transformers.enable("default", max_rows=None):
+        return chart.to_dict()
+
+
+def spec_json(chart: alt.TopLevelMixin) -> str:
+    return json.dumps(spec(chart), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def to_svg(chart: alt.TopLevelMixin) -> str:
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(spec(chart))
+
+
+def to_html(chart: alt.TopLevelMixin, key: str, alt_text: str, svg: str | None = None) -> str:
+    """Interactive chart HTML with a stable element id, an accessible label and a no-script SVG fallback."""
+    from altair.utils.html import spec_to_html
+
+    svg = svg if svg is not None else to_svg(chart)
+    div_id = f"alsmsc-chart-{key}"
+    body = spec_to_html(
+        spec(chart),
+        mode="vega-lite",
+        vega_version=alt.VEGA_VERSION,
+        vegaembed_version=alt.VEGAEMBED_VERSION,
+        vegalite_version=alt.VEGALITE_VERSION,
+        base_url="https://cdn.jsdelivr.net/npm",  # never fetched: VEGA_DEBUG tells the loader vega is already there
+        output_div=div_id,
+        embed_options=EMBED_OPTIONS,
+        fullhtml=False,
+        template="universal",
+    )
+    fallback = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    label = html.escape(alt_text, quote=True)
+    return (
+        f'<div class="alsmsc-chart" role="figure" aria-label="{label}">\n{body}\n'
+        f'<noscript><img class="alsmsc-chart-static" alt="{label}" src="data:image/svg+xml;base64,{fallback}"></noscript>\n'
+        "</div>\n"
+    )
+
+
+class ChartDisplay:
+    """What glue stores for a chart: the interactive HTML for web pages and plain text elsewhere."""
+
+    def __init__(self, html_text: str, alt_text: str):
+        self.html_text = html_text
+        self.alt_text = alt_text
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": self.html_text, "text/plain": f"[chart] {self.alt_text}"}

@@ -1,0 +1,129 @@
+"""The ``alsmsc`` command line.
+
+Heavy imports happen inside the commands so that ``alsmsc --help`` and a no-op ``alsmsc build`` stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from .paths import Layout
+
+DESCRIPTION = """\
+Build and check the ALS–MSC living review.
+
+Data flows one way: data/ -> validate -> analysis/ notebooks (papermill) -> _build/generated/ -> book -> _build/html.
+Every step re-runs only when something it depends on changed (its code, its parameters, or the content of a data
+file it reads); everything else is reused.
+"""
+
+EPILOG = """\
+commands:
+  build      validate the data, run the analysis notebooks that are out of date, build the book, print a summary
+  run        validate the data and run the out-of-date analysis notebooks (no book)
+  validate   check the data package and print every problem as file:row:column: message
+  rehash     record the current sha256 of every data file in data/datapackage.json (after an intended edit)
+  clean      delete _build/ (generated outputs, book HTML and the task state)
+
+exit status: 0 on success, 1 when data are invalid or a step failed, 2 on a usage error.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="alsmsc", description=DESCRIPTION, epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--root", type=Path, default=None, help="project root (default: found from the current folder)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def common_run(sp):
+        sp.add_argument("-j", "--jobs", type=int, default=None, help="notebooks to run in parallel (default: up to 2, one per core)")
+        sp.add_argument("--force", action="store_true", help="re-run every step even if up to date")
+        sp.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+
+    b = sub.add_parser("build", help="validate, run out-of-date notebooks, build the book (warnings are errors)",
+                       description="Validate data/, run out-of-date analysis notebooks in parallel, write generated outputs, "
+                                   "build the Jupyter Book with -W --keep-going -n, and print what ran, what was reused and timings.")
+    common_run(b)
+    b.add_argument("--no-strict", action="store_true", help="do not turn Sphinx warnings into errors (for drafting only)")
+    r = sub.add_parser("run", help="validate and run out-of-date analysis notebooks (no book)",
+                       description="Validate data/ and run the analysis notebooks whose code, parameters or data changed.")
+    common_run(r)
+    r.add_argument("notebooks", nargs="*", help="only these notebooks (names without .ipynb)")
+    sub.add_parser("validate", help="check the data package; list every problem",
+                   description="Check schemas, enums, keys, duplicates, identifier formats, checksums and cross-field rules. "
+                               "Prints every problem as file:row:column: message and exits 1 if there is any.")
+    sub.add_parser("rehash", help="write current file checksums into datapackage.json",
+                   description="After an intended edit of a data file, record its new sha256 and size in data/datapackage.json.")
+    sub.add_parser("clean", help="delete _build/", description="Delete _build/: generated outputs, book HTML and task state.")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        layout = Layout.discover(args.root)
+    except FileNotFoundError as exc:
+        print(f"alsmsc: {exc}", file=sys.stderr)
+        return 2
+    return {"build": _build, "run": _run, "validate": _validate, "rehash": _rehash, "clean": _clean}[args.command](layout, args)
+
+
+def _validate(layout: Layout, args) -> int:
+    from . import data
+
+    problems = data.validate(layout.data)
+    for p in problems:
+        print(p, file=sys.stderr)
+    if problems:
+        print(f"alsmsc validate: {len(problems)} problem(s) in data/", file=sys.stderr)
+        return 1
+    desc = data.read_descriptor(layout.datapackage)
+    print(f"data/ is valid: {desc['name']} {desc.get('version', '')} ({len(desc['resources'])} tables)")
+    return 0
+
+
+def _execute(layout: Layout, args, targets: list[str]) -> int:
+    from . import pipeline
+    from .report import print_summary
+
+    summary = pipeline.run(layout, targets, jobs=args.jobs, always=args.force, strict=not getattr(args, "no_strict", False),
+                           quiet=args.quiet)
+    print_summary(summary, layout)
+    return 0 if summary.ok else 1
+
+
+def _build(layout: Layout, args) -> int:
+    return _execute(layout, args, ["book"])
+
+
+def _run(layout: Layout, args) -> int:
+    targets = [f"notebook:{n}" for n in args.notebooks] if args.notebooks else ["notebook", "status"]
+    return _execute(layout, args, targets)
+
+
+def _rehash(layout: Layout, args) -> int:
+    from . import data
+
+    changed = data.rehash(layout.data)
+    print("updated checksums: " + (", ".join(changed) if changed else "none changed"))
+    return 0
+
+
+def _clean(layout: Layout, args) -> int:
+    if layout.build.exists():
+        shutil.rmtree(layout.build)
+        print(f"removed {layout.rel(layout.build)}/")
+    else:
+        print("nothing to clean")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

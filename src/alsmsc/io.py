@@ -1,0 +1,55 @@
+"""Writes that never leave a half-written file behind.
+
+Every generated file is written to a temporary file in the same folder and renamed into place (rename is atomic on
+POSIX), so an interrupted build leaves either the old file or the new one, never a truncated one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write only when the content differs, so unchanged files keep their mtime (Sphinx and doit rebuild less)."""
+    path = Path(path)
+    data = text.encode("utf-8")
+    if path.is_file() and path.read_bytes() == data:
+        return False
+    atomic_write_bytes(path, data)
+    return True
+
+
+def replace_dir(new: Path, target: Path) -> None:
+    """Swap a fully written folder into place; the old one is removed only after the new one is there."""
+    new, target = Path(new), Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    old = target.with_name(f".{target.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    if old.exists():
+        shutil.rmtree(old)

@@ -1,0 +1,79 @@
+"""What an analysis notebook produces: tables, numbers and figures, written to its output folder and glued.
+
+Notebooks call these instead of writing files or formatting output themselves, so every generated file has one
+deterministic form (sorted keys, fixed float format, ``\\n`` line ends) and every glued value exists as a file too.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import charts
+from .io import atomic_write_text
+
+
+def _glue(key: str, value: Any, display: bool) -> None:
+    from myst_nb import glue
+
+    glue(key, value, display=display)
+
+
+class Outputs:
+    """Collects one notebook's generated outputs under ``output_dir``."""
+
+    def __init__(self, output_dir: str | Path, dataset_version: str = "", dataset_hash: str = ""):
+        self.dir = Path(output_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.numbers: dict[str, Any] = {}
+        self.provenance = {"dataset_version": dataset_version, "dataset_hash": dataset_hash}
+        # Every figure caption in the book cites the dataset version its numbers came from.
+        _glue("dataset_version", dataset_version or "unversioned (run outside the pipeline)", False)
+        _glue("dataset_hash_short", (dataset_hash or "none")[:12], False)
+
+    def number(self, key: str, value: Any, display: bool = False) -> Any:
+        """A number (or short text) for the chapters; glued as plain text and kept in numbers.json."""
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"number {key!r} is {value}; refuse to publish a non-finite value")
+        if hasattr(value, "item"):  # numpy scalar -> Python scalar, for JSON
+            value = value.item()
+        self.numbers[key] = value
+        _glue(key, value, display)
+        self._write_numbers()
+        return value
+
+    def table(self, key: str, frame: pd.DataFrame, display: bool = True, **html_options) -> pd.DataFrame:
+        """A table: written as CSV and glued as escaped HTML."""
+        atomic_write_text(self.dir / "tables" / f"{key}.csv", frame.to_csv(index=False, lineterminator="\n", float_format="%.6g"))
+        _glue(key, HTMLTable(frame, **html_options), display)
+        return frame
+
+    def chart(self, key: str, chart, alt_text: str, display: bool = True) -> None:
+        """A chart: Vega-Lite spec and static SVG written, interactive HTML glued."""
+        svg = charts.to_svg(chart)
+        atomic_write_text(self.dir / "figures" / f"{key}.vl.json", charts.spec_json(chart))
+        atomic_write_text(self.dir / "figures" / f"{key}.svg", svg)
+        html_text = charts.to_html(chart, key, alt_text, svg=svg)
+        _glue(key, charts.ChartDisplay(html_text, alt_text), display)
+
+    def _write_numbers(self) -> None:
+        payload = {"provenance": self.provenance, "numbers": self.numbers}
+        atomic_write_text(self.dir / "numbers.json", json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+class HTMLTable:
+    """A DataFrame shown as an escaped HTML table (data text is never interpreted as markup)."""
+
+    def __init__(self, frame: pd.DataFrame, classes: str = "alsmsc-table", **kwargs):
+        self.frame = frame
+        self.kwargs = {"index": False, "escape": True, "na_rep": "—", "border": 0, "classes": classes, **kwargs}
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {
+            "text/html": self.frame.to_html(**self.kwargs),
+            "text/plain": self.frame.to_string(index=False),
+        }

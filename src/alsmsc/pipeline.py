@@ -1,0 +1,317 @@
+"""The build as a task graph, run by doit.
+
+Steps: validate data -> generated bibliography and data dictionary -> one task per analysis notebook (papermill) ->
+status page -> Jupyter Book. doit re-runs a step when, and only when, the md5 of a file it depends on changed, or its
+parameters did (``config_changed``). Each notebook depends on its own file, the analysis modules of this package, and
+exactly the data resources it declares in its ``reads`` parameter (plus those they reference by foreign key) — so a
+data change re-runs only the notebooks that read the changed file. This closes jupyter-cache's blind spot (it keys on
+code only) without hand-writing a scheduler.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .paths import Layout
+
+# Modules only the build uses; analysis notebooks never import them, so editing them re-runs no notebook.
+BUILD_ONLY_MODULES = {"cli.py", "pipeline.py", "report.py", "status.py", "bibliography.py", "dictionary.py", "__main__.py"}
+
+
+class BuildError(Exception):
+    """A step failed; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Notebook:
+    name: str
+    path: Path
+    reads: tuple[str, ...]
+    resources: tuple[str, ...]  # reads plus foreign-key closure
+
+    def executed(self, layout: Layout) -> Path:
+        return layout.executed / f"{self.name}.ipynb"
+
+    def outputs(self, layout: Layout) -> Path:
+        return layout.generated / self.name
+
+
+def discover(layout: Layout) -> list[Notebook]:
+    """Every notebook in analysis/, with the data resources its parameters cell declares in ``reads``."""
+    import papermill as pm
+
+    from . import data
+
+    desc = data.read_descriptor(layout.datapackage)
+    found = []
+    for path in layout.notebooks():
+        params = pm.inspect_notebook(str(path))
+        if "reads" not in params:
+            raise BuildError(f"{layout.rel(path)}: the parameters cell must declare `reads = [...]` (data resources it loads)")
+        try:
+            reads = tuple(ast.literal_eval(params["reads"]["default"]))
+            closure = tuple(data.resource_closure(desc, reads))
+        except (ValueError, SyntaxError, KeyError) as exc:
+            raise BuildError(f"{layout.rel(path)}: bad `reads` in the parameters cell: {exc}") from None
+        found.append(Notebook(path.stem, path, reads, closure))
+    return found
+
+
+def analysis_modules(layout: Layout) -> list[Path]:
+    return sorted(p for p in layout.package_src.rglob("*.py") if p.name not in BUILD_ONLY_MODULES)
+
+
+# --------------------------------------------------------------------------- step actions
+
+
+def step_validate(layout: Layout) -> None:
+    from . import data
+
+    problems = data.validate(layout.data)
+    if problems:
+        raise BuildError(f"data validation found {len(problems)} problem(s):\n" + "\n".join(str(p) for p in problems))
+    from .io import atomic_write_text
+
+    atomic_write_text(layout.state / "validated.json", json.dumps({"package_hash": data.package_hash(layout.data)}) + "\n")
+
+
+def step_notebook(layout: Layout, nb: Notebook) -> dict:
+    """Run one notebook with papermill into a staging folder, then swap its outputs into place.
+
+    On failure the previous executed notebook and outputs stay as they were, and the error names the cell.
+    """
+    import papermill as pm
+
+    from . import data
+    from .io import replace_dir
+
+    staging = layout.generated / ".staging" / nb.name
+    if staging.exists():
+        shutil.rmtree(staging)
+    (staging / "outputs").mkdir(parents=True)
+    desc = data.read_descriptor(layout.datapackage)
+    params = {
+        "data_dir": "data",
+        "output_dir": layout.rel(staging / "outputs"),
+        "dataset_version": desc.get("version", ""),
+        "dataset_hash": data.package_hash(layout.data, nb.resources),
+    }
+    executed_tmp = staging / f"{nb.name}.ipynb"
+    started = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            str(nb.path), str(executed_tmp), parameters=params, cwd=str(layout.root),
+            kernel_name="python3", progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+        )
+    except pm.PapermillExecutionError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BuildError(
+            f"notebook {layout.rel(nb.path)} failed in cell {exc.exec_count or exc.cell_index} "
+            f"(index {exc.cell_index}): {exc.ename}: {exc.evalue}\n"
+            f"cell source:\n{_indent(exc.source)}\nprevious outputs and book are unchanged"
+        ) from None
+    except Exception as exc:  # kernel died, notebook unreadable, ...
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BuildError(f"notebook {layout.rel(nb.path)} could not run: {type(exc).__name__}: {exc}") from None
+    seconds = round(time.perf_counter() - started, 2)
+    replace_dir(staging / "outputs", nb.outputs(layout))
+    layout.executed.mkdir(parents=True, exist_ok=True)
+    os.replace(executed_tmp, nb.executed(layout))
+    shutil.rmtree(staging, ignore_errors=True)
+    return {"seconds": seconds}
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in (text or "").splitlines())
+
+
+def step_bibliography(layout: Layout) -> None:
+    from . import bibliography
+
+    bibliography.write(layout)
+
+
+def step_dictionary(layout: Layout) -> None:
+    from . import dictionary
+
+    dictionary.write(layout)
+
+
+def step_status(layout: Layout, notebooks: list[Notebook]) -> None:
+    from . import status
+
+    status.write(layout, notebooks)
+
+
+def step_book(layout: Layout, strict: bool = True) -> dict:
+    """Jupyter Book 1 build of book/ with the root _config.yml; warnings are errors."""
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb if jb.exists() else "jupyter-book"), "build", "book", "--config", "_config.yml", "--path-output", ".", "--builder", "html"]
+    if strict:
+        cmd += ["-W", "-n", "--keep-going"]
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=layout.root, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+    log = proc.stdout + proc.stderr
+    from .io import atomic_write_text
+
+    atomic_write_text(layout.state / "book.log", log)
+    warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
+    if proc.returncode != 0:
+        shown = "\n".join(warnings[:40]) or log[-4000:]
+        raise BuildError(f"book build failed ({len(warnings)} warning/error line(s); full log in {layout.rel(layout.state / 'book.log')}):\n{shown}")
+    return {"seconds": round(time.perf_counter() - started, 2), "warnings": len(warnings)}
+
+
+# --------------------------------------------------------------------------- task graph
+
+
+def _files_under(folder: Path, suffixes: tuple[str, ...]) -> list[str]:
+    return sorted(str(p) for p in folder.rglob("*") if p.is_file() and p.suffix in suffixes and "_generated" not in p.parts)
+
+
+def _action(fn, *args):
+    """Wrap a step so that a BuildError becomes a clean doit failure (message, no traceback)."""
+    from doit.exceptions import TaskFailed
+
+    def run():
+        try:
+            result = fn(*args)
+        except BuildError as exc:
+            return TaskFailed(str(exc))
+        return result if isinstance(result, dict) else None
+
+    run.__name__ = fn.__name__
+    return run
+
+
+def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = True) -> dict:
+    """The doit task generators for this project (a namespace for doit's ModuleTaskLoader)."""
+    from doit.tools import config_changed
+
+    from . import data
+
+    desc = data.read_descriptor(layout.datapackage)
+    res_path = {r["name"]: str(layout.data / r["path"]) for r in desc["resources"]}
+    dp = str(layout.datapackage)
+    modules = [str(p) for p in analysis_modules(layout)]
+    validated = str(layout.state / "validated.json")
+
+    def task_validate():
+        return {"actions": [_action(step_validate, layout)], "file_dep": [dp, *res_path.values()],
+                "targets": [validated], "doc": "check the data package", "verbosity": 0}
+
+    def task_bibliography():
+        return {"actions": [_action(step_bibliography, layout)],
+                "file_dep": [validated, res_path["studies"], str(layout.package_src / "bibliography.py")],
+                "targets": [str(layout.generated / "references.bib")], "doc": "references.bib from studies.csv"}
+
+    def task_dictionary():
+        return {"actions": [_action(step_dictionary, layout)],
+                "file_dep": [validated, dp, str(layout.package_src / "dictionary.py")],
+                "targets": [str(layout.generated / "data_dictionary.md")], "doc": "data dictionary from the schemas"}
+
+    def task_notebook():
+        for nb in notebooks:
+            yield {
+                "name": nb.name,
+                "actions": [_action(step_notebook, layout, nb)],
+                "file_dep": [validated, str(nb.path), dp, *modules, *(res_path[r] for r in nb.resources)],
+                "targets": [str(nb.executed(layout))],
+                "uptodate": [config_changed({"reads": list(nb.resources), "kernel": "python3"})],
+                "doc": f"run analysis/{nb.path.name}",
+            }
+
+    def task_status():
+        from . import status
+
+        return {"actions": [_action(step_status, layout, notebooks)],
+                "file_dep": [dp, *(str(nb.executed(layout)) for nb in notebooks), str(layout.package_src / "status.py")],
+                "uptodate": [config_changed(status.environment_key(layout))],
+                "targets": [str(layout.generated / "status.md")], "doc": "status page data"}
+
+    def task_book():
+        deps = [str(layout.config), *_files_under(layout.book, (".md", ".yml", ".py", ".css", ".js", ".bib", ".ipynb")),
+                *(str(nb.executed(layout)) for nb in notebooks),
+                str(layout.generated / "references.bib"), str(layout.generated / "data_dictionary.md"),
+                str(layout.generated / "status.md"), str(layout.data / "CHANGELOG.md")]
+        deps += sorted(str(p) for nb in notebooks for p in (layout.generated / nb.name / "figures").glob("*.svg"))
+        return {"actions": [_action(step_book, layout, strict)], "file_dep": deps,
+                "targets": [str(layout.html / "index.html")], "doc": "build the Jupyter Book"}
+
+    return {
+        "task_validate": task_validate,
+        "task_bibliography": task_bibliography,
+        "task_dictionary": task_dictionary,
+        "task_notebook": task_notebook,
+        "task_status": task_status,
+        "task_book": task_book,
+        "DOIT_CONFIG": {
+            "dep_file": str(layout.state / "doit.json"),
+            "backend": "json",
+            "check_file_uptodate": "md5",
+            "verbosity": 0,
+        },
+    }
+
+
+@dataclass
+class Summary:
+    ran: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    total_seconds: float = 0.0
+    html: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.errors.get("doit")
+
+
+def run(layout: Layout, targets: list[str], jobs: int | None = None, always: bool = False, strict: bool = True,
+        quiet: bool = False) -> Summary:
+    """Run the named doit targets (e.g. ["book"]) and everything they depend on that is out of date."""
+    from doit.cmd_base import ModuleTaskLoader
+    from doit.doit_cmd import DoitMain
+
+    from .report import make_reporter
+
+    layout.state.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    summary = Summary()
+    try:
+        notebooks = discover(layout)
+    except BuildError as exc:
+        summary.failed.append("discover")
+        summary.errors["discover"] = str(exc)
+        return summary
+    except Exception as exc:
+        from .data import DataError
+
+        if isinstance(exc, DataError):
+            summary.failed.append("validate")
+            summary.errors["validate"] = "data validation found problems:\n" + str(exc)
+            return summary
+        raise
+    namespace = task_namespace(layout, notebooks, strict=strict)
+    namespace["DOIT_CONFIG"]["reporter"] = make_reporter(summary, quiet=quiet)
+    jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
+    argv = ["run", "--parallel-type", "thread", "-n", str(jobs)]
+    if always:
+        argv.append("--always-execute")
+    code = DoitMain(ModuleTaskLoader(namespace)).run(argv + targets)
+    summary.total_seconds = round(time.perf_counter() - started, 2)
+    if code != 0 and not summary.failed:
+        summary.errors["doit"] = f"doit exited with code {code}"
+    if (layout.html / "index.html").exists():
+        summary.html = layout.html / "index.html"
+    return summary
