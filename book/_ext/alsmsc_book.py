@@ -96,6 +96,18 @@ def prepare_vega_bundle(app) -> None:
 
 
 def add_vega_to_chart_pages(app, pagename, templatename, context, doctree) -> None:
+    # sphinx-thebe (loaded by Jupyter Book even with thebe off) registers its `const THEBE_JS_URL` script each time
+    # documents are read, so a page can carry it twice and the browser throws on the redeclared const.
+    seen, unique = set(), []
+    for script in context.get("script_files", []):
+        attributes = getattr(script, "attributes", {})
+        # Inline scripts are registered with filename None or "" depending on the caller: compare their bodies.
+        key = ("inline", attributes["body"]) if "body" in attributes else (getattr(script, "filename", str(script)), tuple(sorted(attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    if "script_files" in context:
+        context["script_files"][:] = unique
     if "alsmsc-chart" in context.get("body", ""):
         app.add_js_file(None, body=f"var VEGA_DEBUG = {app.config._alsmsc_vega_debug};", priority=400)
         app.add_js_file(BUNDLE, priority=401)

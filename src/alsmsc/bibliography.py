@@ -31,7 +31,8 @@ def _registry_name(ids: str) -> str:
 
 
 def entry_for(row) -> Entry:
-    fields = {"title": _clean(row["title"]), "year": str(int(row["year"]))}
+    # Outer braces keep the title's capitalisation (BibTeX styles would lower-case "ALS" and "NurOwn").
+    fields = {"title": "{" + _clean(row["title"]) + "}", "year": str(int(row["year"]))}
     for src, dst in (("journal", "journal"), ("volume", "volume"), ("issue", "number"), ("pages", "pages"), ("doi", "doi"), ("pmid", "pubmed")):
         value = _clean(row[src])
         if value:
@@ -52,7 +53,8 @@ def entry_for(row) -> Entry:
         fields["howpublished"] = fields.pop("journal")
     author = _clean(row["first_author"])
     if author:
-        persons = {"author": [Person(last=author), Person("others")]}
+        # Only the first author is recorded, so the whole label is one braced name: "Berry et al.".
+        persons = {"author": [Person(last="{" + author + " et al.}")]}
     else:  # registry-only record: cite the registry as a corporate author (braces keep it one name)
         persons = {"author": [Person(last="{" + _registry_name(_clean(row["registry_ids"]) or "") + "}")]}
     return Entry(kind, fields={k: v for k, v in fields.items() if v}, persons=persons)

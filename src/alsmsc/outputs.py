@@ -69,7 +69,8 @@ class HTMLTable:
     """A DataFrame shown as an escaped HTML table (data text is never interpreted as markup)."""
 
     def __init__(self, frame: pd.DataFrame, classes: str = "alsmsc-table", **kwargs):
-        self.frame = frame
+        # Nullable columns print missing values as "<NA>"; readers see an em dash instead.
+        self.frame = frame.astype(object).where(frame.notna(), "—")
         self.kwargs = {"index": False, "escape": True, "na_rep": "—", "border": 0, "classes": classes, **kwargs}
 
     def _repr_mimebundle_(self, include=None, exclude=None):

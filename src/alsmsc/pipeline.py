@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -151,15 +152,24 @@ def step_status(layout: Layout, notebooks: list[Notebook]) -> None:
     status.write(layout, notebooks)
 
 
-def step_book(layout: Layout, strict: bool = True) -> dict:
+def needs_full_rebuild(layout: Layout, changed: list[str]) -> bool:
+    """Sphinx notices changed pages and config values, but not edits to local extensions or static assets."""
+    watched = (layout.book / "_ext", layout.book / "_static")
+    return any(Path(c) == layout.config or any(Path(c).is_relative_to(w) for w in watched) for c in changed)
+
+
+def step_book(layout: Layout, strict: bool = True, changed: list[str] | None = None) -> dict:
     """Jupyter Book 1 build of book/ with the root _config.yml; warnings are errors."""
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(jb if jb.exists() else "jupyter-book"), "build", "book", "--config", "_config.yml", "--path-output", ".", "--builder", "html"]
     if strict:
         cmd += ["-W", "-n", "--keep-going"]
+    full = needs_full_rebuild(layout, changed or [])
+    if full:
+        cmd.append("--all")
     started = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=layout.root, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
-    log = proc.stdout + proc.stderr
+    proc = subprocess.run(cmd, cwd=layout.root, capture_output=True, text=True)
+    log = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)  # Jupyter Book colours its output even in a pipe
     from .io import atomic_write_text
 
     atomic_write_text(layout.state / "book.log", log)
@@ -167,7 +177,7 @@ def step_book(layout: Layout, strict: bool = True) -> dict:
     if proc.returncode != 0:
         shown = "\n".join(warnings[:40]) or log[-4000:]
         raise BuildError(f"book build failed ({len(warnings)} warning/error line(s); full log in {layout.rel(layout.state / 'book.log')}):\n{shown}")
-    return {"seconds": round(time.perf_counter() - started, 2), "warnings": len(warnings)}
+    return {"seconds": round(time.perf_counter() - started, 2), "warnings": len(warnings), "full_rebuild": full}
 
 
 # --------------------------------------------------------------------------- task graph
@@ -177,13 +187,13 @@ def _files_under(folder: Path, suffixes: tuple[str, ...]) -> list[str]:
     return sorted(str(p) for p in folder.rglob("*") if p.is_file() and p.suffix in suffixes and "_generated" not in p.parts)
 
 
-def _action(fn, *args):
+def _action(fn, *args, pass_changed: bool = False):
     """Wrap a step so that a BuildError becomes a clean doit failure (message, no traceback)."""
     from doit.exceptions import TaskFailed
 
-    def run():
+    def run(changed):  # doit fills `changed` with the file_deps that changed since the last successful run
         try:
-            result = fn(*args)
+            result = fn(*args, changed=changed) if pass_changed else fn(*args)
         except BuildError as exc:
             return TaskFailed(str(exc))
         return result if isinstance(result, dict) else None
@@ -206,7 +216,7 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
 
     def task_validate():
         return {"actions": [_action(step_validate, layout)], "file_dep": [dp, *res_path.values()],
-                "targets": [validated], "doc": "check the data package", "verbosity": 0}
+                "targets": [validated], "doc": "check the data package"}
 
     def task_bibliography():
         return {"actions": [_action(step_bibliography, layout)],
@@ -243,7 +253,7 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
                 str(layout.generated / "references.bib"), str(layout.generated / "data_dictionary.md"),
                 str(layout.generated / "status.md"), str(layout.data / "CHANGELOG.md")]
         deps += sorted(str(p) for nb in notebooks for p in (layout.generated / nb.name / "figures").glob("*.svg"))
-        return {"actions": [_action(step_book, layout, strict)], "file_dep": deps,
+        return {"actions": [_action(step_book, layout, strict, pass_changed=True)], "file_dep": deps,
                 "targets": [str(layout.html / "index.html")], "doc": "build the Jupyter Book"}
 
     return {
@@ -257,7 +267,9 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
             "dep_file": str(layout.state / "doit.json"),
             "backend": "json",
             "check_file_uptodate": "md5",
-            "verbosity": 0,
+            # 2 = no output capture: doit's capture swaps sys.stderr process-wide, which races between
+            # parallel threads and can leave the progress display writing into a dead buffer.
+            "verbosity": 2,
         },
     }
 
