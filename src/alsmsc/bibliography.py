@@ -13,7 +13,9 @@ from .paths import Layout
 
 
 def _clean(value) -> str | None:
-    if value is None or value is data.pd.NA:
+    import pandas as pd
+
+    if value is None or value is pd.NA:
         return None
     text = str(value).strip()
     # Braces are BibTeX syntax; a stray one in a title would corrupt every entry after it.

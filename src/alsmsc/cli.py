@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("-j", "--jobs", type=int, default=None, help="notebooks to run in parallel (default: up to 2, one per core)")
         sp.add_argument("--force", action="store_true", help="re-run every step even if up to date")
         sp.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+        sp.add_argument("--summary-json", type=Path, default=None, metavar="FILE",
+                        help="also write the summary (steps ran, reused, failed, seconds) as JSON to FILE")
 
     b = sub.add_parser("build", help="validate, run out-of-date notebooks, build the book (warnings are errors)",
                        description="Validate data/, run out-of-date analysis notebooks in parallel, write generated outputs, "
@@ -96,6 +98,10 @@ def _execute(layout: Layout, args, targets: list[str]) -> int:
     summary = pipeline.run(layout, targets, jobs=args.jobs, always=args.force, strict=not getattr(args, "no_strict", False),
                            quiet=args.quiet)
     print_summary(summary, layout)
+    if args.summary_json:
+        import json
+
+        args.summary_json.write_text(json.dumps(summary.as_dict(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return 0 if summary.ok else 1
 
 

@@ -12,9 +12,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where tables are read, keeping `alsmsc build` fast when nothing changed
+    import pandas as pd
 
 
 @dataclass(frozen=True, order=True)
@@ -268,8 +269,10 @@ def _display(path: Path) -> str:
 _PANDAS_TYPES = {"integer": "Int64", "number": "Float64", "boolean": "boolean", "string": "string", "date": "string"}
 
 
-def _read_typed(path: Path, schema: dict) -> pd.DataFrame:
+def _read_typed(path: Path, schema: dict) -> "pd.DataFrame":
     """Read one CSV with the schema's types. Blank cells are missing values (pd.NA), never empty strings."""
+    import pandas as pd
+
     names = [f["name"] for f in schema["fields"]]
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
     frame = frame.reindex(columns=names)
@@ -286,7 +289,7 @@ def _read_typed(path: Path, schema: dict) -> pd.DataFrame:
     return frame
 
 
-def load(data_dir: Path | str, reads: Iterable[str], validate_first: bool = False) -> dict[str, pd.DataFrame]:
+def load(data_dir: Path | str, reads: Iterable[str], validate_first: bool = False) -> "dict[str, pd.DataFrame]":
     """The declared resources (and those they reference) as typed DataFrames.
 
     Only declared resources are returned, so an analysis cannot silently depend on a file the pipeline does not

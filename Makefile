@@ -1,0 +1,38 @@
+# The two commands of the README:
+#   make book   set everything up and build the book   -> _build/html/index.html
+#   make test   set everything up and run every test   (what CI runs, via .ci/run)
+# Both create .venv from the pinned lock file; nothing else needs installing by hand.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml | sha256sum | cut -c1-16)
+
+.PHONY: book test setup system-deps lock bench clean
+.DEFAULT_GOAL := book
+
+book: setup
+	$(BIN)/alsmsc build
+
+test: setup system-deps
+	$(BIN)/python -m pytest
+
+setup: $(STAMP)
+
+$(STAMP): requirements/lock.txt pyproject.toml scripts/bootstrap.sh
+	PYTHON=$(PYTHON) bash scripts/bootstrap.sh $(VENV)
+	touch $@
+
+# Debian packages the tests need (headless Chromium); installed when missing and this user can install packages.
+system-deps:
+	bash scripts/system-deps.sh
+
+# Re-pin every dependency after editing pyproject.toml.
+lock: setup
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --no-annotate -o requirements/lock.txt
+
+bench: setup system-deps
+	$(BIN)/python benchmarks/bench_build.py
+
+clean:
+	rm -rf _build

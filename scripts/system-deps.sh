@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Debian packages used by the tests: chromium (headless browser test of the built book).
+# Installs what is missing when this user can (root, or password-less sudo); otherwise says how, and the tests
+# that need a package fail with the same instruction (they never skip silently).
+set -uo pipefail
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo="none"; fi
+if [ "$sudo" = none ] || ! command -v apt-get >/dev/null; then
+  echo "note: missing system packages: ${missing[*]}. Install them with: sudo apt-get install -y ${missing[*]}" >&2
+  exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q "${missing[@]}" >/dev/null \
+  && echo "installed: ${missing[*]}" \
+  || echo "warning: could not install ${missing[*]}; the browser test will fail until they are installed" >&2
+exit 0

@@ -1,0 +1,49 @@
+"""The records overview: what the bibliographic table holds and how completely each record was verified."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+VERIFICATION_ORDER = ["full text", "abstract", "registry", "secondary source"]
+
+
+def counts(studies: pd.DataFrame) -> dict[str, int]:
+    verified = studies["verified_from"].value_counts()
+    return {
+        "n_studies_table": len(studies),
+        "n_full_text": int(verified.get("full_text", 0)),
+        "n_abstract_only": int(verified.get("abstract", 0)),
+        "n_registry_only": int(verified.get("registry", 0)),
+        "n_secondary_only": int(verified.get("secondary_source", 0)),
+        "n_press_releases": int((studies["publication_type"] == "press_release").sum()),
+    }
+
+
+def verification_table(studies: pd.DataFrame) -> pd.DataFrame:
+    """Records by role and by how completely the source was read (a row per role, a column per level)."""
+    frame = studies.assign(level=studies["verified_from"].str.replace("_", " "), role=studies["record_type"])
+    table = pd.crosstab(frame["role"], frame["level"]).reindex(columns=[c for c in VERIFICATION_ORDER if c in set(frame["level"])])
+    return table.reset_index().rename(columns={"role": "Record type"}).sort_values("Record type").reset_index(drop=True)
+
+
+def verification_chart(studies: pd.DataFrame) -> alt.Chart:
+    frame = (
+        studies.assign(level=studies["verified_from"].str.replace("_", " "))
+        .groupby(["record_type", "level"], as_index=False).size()
+        .rename(columns={"size": "records"})
+        .sort_values(["record_type", "level"]).reset_index(drop=True)
+    )
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y("record_type:N", title="Record type"),
+            x=alt.X("records:Q", title="Records", stack="zero"),
+            color=alt.Color("level:N", title="Verified from", sort=VERIFICATION_ORDER),
+            order=alt.Order("level:N"),
+            tooltip=[alt.Tooltip("record_type:N", title="Record type"), alt.Tooltip("level:N", title="Verified from"),
+                     alt.Tooltip("records:Q", title="Records")],
+        )
+        .properties(width="container", height=120)
+    )

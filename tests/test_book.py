@@ -1,0 +1,70 @@
+"""The built book: every chapter of _toc.yml is there, and the build logged no warning."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "book" / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [c["file"] for c in part.get("chapters", [])]
+    return files
+
+
+def test_toc_covers_every_analysis_notebook():
+    listed = {f.split("/")[-1] for f in toc_files() if f.startswith("_generated/notebooks/")}
+    assert listed == {p.stem for p in (ROOT / "analysis").glob("*.ipynb")}
+
+
+def test_every_toc_chapter_is_built(built_project: Path):
+    html = built_project / "_build" / "html"
+    for name in toc_files():
+        page = html / f"{name}.html"
+        assert page.is_file(), f"{name} from _toc.yml was not built"
+        assert "<h1" in page.read_text(encoding="utf-8"), f"{name} has no title"
+
+
+def test_build_log_has_no_warnings(built_project: Path):
+    log = (built_project / "_build" / "state" / "book.log").read_text(encoding="utf-8")
+    assert "build succeeded" in log
+    offending = [line for line in log.splitlines() if re.search(r"\b(WARNING|ERROR)\b", line)]
+    assert offending == []
+
+
+def test_citations_resolve_to_entries_with_identifiers(built_project: Path):
+    page = (built_project / "_build" / "html" / "clinical-trials.html").read_text(encoding="utf-8")
+    assert "Berry et al., 2019" in page
+    refs = (built_project / "_build" / "html" / "references.html").read_text(encoding="utf-8")
+    assert "https://doi.org/10.1002/mus.27472" in refs  # Cudkowicz 2022, from studies.csv
+
+
+def test_status_page_shows_dataset_version_hash_and_notebooks(built_project: Path):
+    from alsmsc import data
+
+    page = (built_project / "_build" / "html" / "status.html").read_text(encoding="utf-8")
+    desc = data.read_descriptor(built_project / "data" / "datapackage.json")
+    assert desc["version"] in page
+    assert data.package_hash(built_project / "data") in page
+    for nb in ("trials_overview", "records_overview"):
+        assert nb in page
+    assert "jupyter-book" in page and "ok" in page
+
+
+def test_every_chart_has_a_static_svg_download(built_project: Path):
+    html = built_project / "_build" / "html"
+    for page in ("clinical-trials.html", "methods.html"):
+        text = (html / page).read_text(encoding="utf-8")
+        assert text.count('class="alsmsc-chart"') >= 1
+        for href in re.findall(r'href="(_downloads/[^"]+\.svg)"', text):
+            assert (html / href).is_file()
+        assert re.search(r'href="_downloads/[^"]+\.svg"', text), page

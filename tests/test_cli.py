@@ -1,0 +1,43 @@
+"""The command line as a user meets it."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from .conftest import ROOT, alsmsc, copy_project
+
+
+def test_help_explains_every_command():
+    proc = alsmsc(ROOT, "--help", check=True)
+    for command in ("build", "run", "validate", "rehash", "clean"):
+        assert f"  {command}" in proc.stdout
+
+
+def test_validate_ok_on_real_data():
+    proc = alsmsc(ROOT, "validate", check=True)
+    assert "data/ is valid" in proc.stdout
+
+
+@pytest.mark.fixture_data
+def test_build_refuses_bad_data_and_keeps_previous_outputs(tmp_path):
+    root = copy_project(tmp_path / "p")
+    (root / "_build" / "generated").mkdir(parents=True)
+    keep = root / "_build" / "generated" / "previous.txt"
+    keep.write_text("from an earlier build")
+    path = root / "data" / "clinical_studies.csv"
+    path.write_text(path.read_text().replace(",bone_marrow,", ",bone-marrow,", 1), encoding="utf-8")
+    alsmsc(root, "rehash", check=True)
+    proc = alsmsc(root, "build")
+    assert proc.returncode == 1
+    assert "data/clinical_studies.csv:" in proc.stderr and ":cell_source: 'bone-marrow' is not allowed" in proc.stderr
+    assert keep.read_text() == "from an earlier build"
+    assert not (root / "_build" / "html").exists()
+
+
+def test_clean_removes_build(tmp_path):
+    root = copy_project(tmp_path / "p")
+    (root / "_build" / "x").mkdir(parents=True)
+    assert alsmsc(root, "clean", check=True).stdout.startswith("removed _build")
+    assert not (root / "_build").exists()

@@ -1,0 +1,118 @@
+"""The data package: the real data validate, and each rule catches what it is meant to catch.
+
+Broken copies of the data are fixture data made by the tests; they are never published.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from alsmsc import data
+
+from .conftest import ROOT
+
+pytestmark = pytest.mark.fixture_data
+
+
+@pytest.fixture
+def data_copy(tmp_path) -> Path:
+    dest = tmp_path / "data"
+    shutil.copytree(ROOT / "data", dest)
+    (tmp_path / "pyproject.toml").write_text("")  # lets messages show paths relative to the copy
+    return dest
+
+
+def edit_cell(data_dir: Path, file: str, study_id: str, column: str, value: str) -> int:
+    """Set one cell and refresh checksums; returns the file line of the edited row (header = 1)."""
+    path = data_dir / file
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    fields = list(rows[0])
+    line = next(i + 2 for i, r in enumerate(rows) if r["study_id"] == study_id)
+    rows[line - 2][column] = value
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    data.rehash(data_dir)
+    return line
+
+
+def messages(data_dir: Path) -> list[str]:
+    return [str(p) for p in data.validate(data_dir)]
+
+
+def test_real_data_is_valid():
+    problems = data.validate(ROOT / "data")
+    assert problems == [], "\n".join(map(str, problems))
+
+
+def test_every_clinical_row_has_a_source_url_and_verification_level():
+    clinical = data.load(ROOT / "data", ["clinical_studies"])["clinical_studies"]
+    assert len(clinical) > 0
+    assert clinical["source_url"].str.startswith("http").all()
+    assert clinical["verified_from"].isin(["full_text", "abstract", "registry", "secondary_source"]).all()
+
+
+def test_checksums_recorded_for_every_file():
+    desc = json.loads((ROOT / "data" / "datapackage.json").read_text())
+    for res in desc["resources"]:
+        assert res["hash"] == "sha256:" + data.file_sha256(ROOT / "data" / res["path"]), res["name"]
+
+
+def test_enum_violation_names_file_row_column_and_allowed_values(data_copy):
+    line = edit_cell(data_copy, "clinical_studies.csv", "Berry2019", "cell_source", "spleen")
+    msgs = messages(data_copy)
+    assert any(m.startswith(f"data/clinical_studies.csv:{line}:cell_source: 'spleen' is not allowed; allowed values: bone_marrow") for m in msgs), msgs
+
+
+def test_route_list_reports_the_bad_item(data_copy):
+    line = edit_cell(data_copy, "clinical_studies.csv", "Berry2019", "route", "intrathecal;intraocular")
+    msgs = messages(data_copy)
+    assert any(m.startswith(f"data/clinical_studies.csv:{line}:route: 'intraocular' not allowed") for m in msgs), msgs
+
+
+def test_n_msc_cannot_exceed_enrolled(data_copy):
+    line = edit_cell(data_copy, "clinical_studies.csv", "Berry2019", "n_msc", "480")
+    assert f"data/clinical_studies.csv:{line}:n_msc: n_msc (480) exceeds n_enrolled (48)" in messages(data_copy)
+
+
+def test_checksum_mismatch_is_reported(data_copy):
+    path = data_copy / "studies.csv"
+    path.write_text(path.read_text() + "\n", encoding="utf-8")
+    assert any(m.startswith("data/studies.csv: checksum does not match") for m in messages(data_copy))
+
+
+def test_invalid_json_descriptor(data_copy):
+    (data_copy / "datapackage.json").write_text('{"resources": [', encoding="utf-8")
+    msgs = messages(data_copy)
+    assert len(msgs) == 1 and msgs[0].startswith("data/datapackage.json:1: not valid JSON"), msgs
+
+
+def test_not_reported_field_must_be_blank(data_copy):
+    line = edit_cell(data_copy, "clinical_studies.csv", "Sykova2017", "n_control", "5")
+    assert f"data/clinical_studies.csv:{line}:n_control: has a value but is also listed in not_reported" in messages(data_copy)
+
+
+def test_foreign_key_to_missing_study(data_copy):
+    edit_cell(data_copy, "clinical_arms.csv", "Berry2019", "study_id", "Nobody2020")
+    assert any("clinical_arms.csv" in m and "refers to a missing record" in m for m in messages(data_copy))
+
+
+def test_resource_closure_follows_foreign_keys():
+    desc = data.read_descriptor(ROOT / "data" / "datapackage.json")
+    assert data.resource_closure(desc, ["clinical_arms"]) == ["studies", "clinical_studies", "clinical_arms"]
+    with pytest.raises(KeyError):
+        data.resource_closure(desc, ["no_such_table"])
+
+
+def test_load_returns_typed_frames_with_missing_values_as_na():
+    clinical = data.load(ROOT / "data", ["clinical_studies"])["clinical_studies"]
+    assert str(clinical["n_msc"].dtype) == "Int64"
+    assert str(clinical["randomized"].dtype) == "boolean"
+    assert clinical["n_msc"].isna().any()  # some reports do not state it; they stay missing, never 0

@@ -1,0 +1,140 @@
+"""Incremental builds: a step re-runs when, and only when, something it depends on changed.
+
+Each test starts by settling the build (a build that may re-run what the previous test changed), then makes its own
+change. The edits are made to a copy of the project; they are fixture changes, never published.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from .conftest import alsmsc, build, copy_project
+
+pytestmark = [pytest.mark.slow, pytest.mark.fixture_data]
+NOTEBOOKS = {"notebook:trials_overview", "notebook:records_overview"}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    root = copy_project(tmp_path_factory.mktemp("incremental") / "project")
+    cold = build(root)
+    assert cold["ok"], cold["output"]
+    assert NOTEBOOKS <= set(cold["ran"])
+    return root
+
+
+def settle(root: Path) -> None:
+    assert build(root)["ok"]
+
+
+def page_text(root: Path, page: str) -> str:
+    html = (root / "_build" / "html" / page).read_text(encoding="utf-8")
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+
+
+def numbers(root: Path, notebook: str) -> dict:
+    return json.loads((root / "_build" / "generated" / notebook / "numbers.json").read_text())["numbers"]
+
+
+def rewrite_csv(path: Path, keep) -> None:
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    fields = list(rows[0])
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(r for r in rows if keep(r))
+
+
+def test_nothing_changed_nothing_runs(project):
+    settle(project)
+    again = build(project)
+    assert again["ran"] == [], again["ran"]
+    assert {"validate", "book", *NOTEBOOKS} <= set(again["reused"])
+
+
+def test_data_change_reruns_exactly_the_notebooks_that_read_it(project):
+    settle(project)
+    before = numbers(project, "trials_overview")["n_records"]
+    registry_row = next(r for r in csv.DictReader((project / "data" / "clinical_studies.csv").open()) if r["design"] == "registry_record")
+    rewrite_csv(project / "data" / "clinical_studies.csv", lambda r: r["study_id"] != registry_row["study_id"])
+    alsmsc(project, "rehash", check=True)
+    result = build(project)
+    assert result["ok"], result["output"]
+    assert "notebook:trials_overview" in result["ran"]
+    assert "notebook:records_overview" not in result["ran"]  # it reads studies.csv only
+    assert {"validate", "book"} <= set(result["ran"])
+    # The chapters paste the new number: Sphinx re-rendered pages that glue from the re-run notebook.
+    after = numbers(project, "trials_overview")["n_records"]
+    assert after == before - 1
+    assert f"holds {after} clinical records" in page_text(project, "clinical-trials.html")
+    assert f"It holds {after} clinical records" in page_text(project, "intro.html")
+
+
+def test_referenced_table_change_reruns_both_notebooks(project):
+    settle(project)
+    path = project / "data" / "studies.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(",abstract,", ",full_text,", 1), encoding="utf-8")  # one record now counts as full text
+    alsmsc(project, "rehash", check=True)
+    result = build(project)
+    assert result["ok"], result["output"]
+    assert NOTEBOOKS <= set(result["ran"])  # trials_overview reads clinical_studies, which references studies
+
+
+def test_chapter_text_change_executes_no_notebook(project):
+    settle(project)
+    chapter = project / "book" / "etiology.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace("Major ALS genes", "Major genes of ALS"), encoding="utf-8")
+    result = build(project)
+    assert result["ok"], result["output"]
+    assert "book" in result["ran"]
+    assert not NOTEBOOKS & set(result["ran"]), result["ran"]
+    assert "Major genes of ALS" in page_text(project, "etiology.html")
+
+
+def _generated_digests(root: Path) -> dict[str, str]:
+    base = root / "_build" / "generated"
+    files = [p for p in base.rglob("*") if p.is_file() and p.parent.name in ("tables", "figures") or p.name in ("numbers.json", "references.bib", "data_dictionary.md")]
+    return {str(p.relative_to(base)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+def test_forced_rebuild_is_byte_identical(project):
+    settle(project)
+    first = _generated_digests(project)
+    assert any(k.endswith(".vl.json") for k in first) and any(k.endswith(".csv") for k in first)
+    result = build(project, "--force")
+    assert result["ok"] and NOTEBOOKS <= set(result["ran"])
+    assert _generated_digests(project) == first
+
+
+def test_failing_notebook_stops_the_build_and_keeps_previous_outputs(project):
+    settle(project)
+    executed = project / "_build" / "generated" / "notebooks" / "records_overview.ipynb"
+    numbers_file = project / "_build" / "generated" / "records_overview" / "numbers.json"
+    html = project / "_build" / "html" / "methods.html"
+    kept = {p: p.read_bytes() for p in (executed, numbers_file, html)}
+    nb_path = project / "analysis" / "records_overview.ipynb"
+    original = nb_path.read_text(encoding="utf-8")
+    nb = json.loads(original)
+    nb["cells"].insert(3, {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+                           "source": ["raise RuntimeError('fixture failure')"]})
+    nb_path.write_text(json.dumps(nb), encoding="utf-8")
+    try:
+        result = build(project, check=False)
+        assert result["returncode"] == 1
+        assert "notebook:records_overview" in result["failed"]
+        assert "analysis/records_overview.ipynb failed in cell" in result["output"]
+        assert "RuntimeError: fixture failure" in result["output"]
+        assert "book" not in result["ran"]
+        for path, content in kept.items():
+            assert path.read_bytes() == content, f"{path} changed although the build failed"
+        assert not list((project / "_build" / "generated").glob(".staging/*"))
+    finally:
+        nb_path.write_text(original, encoding="utf-8")
