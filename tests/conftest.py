@@ -4,27 +4,19 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from alsmsc.paths import Layout
+
 ROOT = Path(__file__).resolve().parents[1]
-# What a project copy needs to validate, run notebooks and build the book (no .venv, no _build).
-PROJECT_ITEMS = ["pyproject.toml", "_config.yml", "data", "analysis", "book", "src"]
 
 
 def copy_project(dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for item in PROJECT_ITEMS:
-        src = ROOT / item
-        if src.is_dir():
-            shutil.copytree(src, dest / item, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy2(src, dest / item)
-    return dest
+    return Layout(ROOT).copy_sources(dest).root
 
 
 def alsmsc(root: Path, *args: str, check: bool = False) -> subprocess.CompletedProcess:

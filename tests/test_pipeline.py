@@ -26,6 +26,8 @@ def project(tmp_path_factory) -> Path:
     cold = build(root)
     assert cold["ok"], cold["output"]
     assert NOTEBOOKS <= set(cold["ran"])
+    right_after = build(root)  # the first build after a cold one must already be a no-op
+    assert right_after["ran"] == [], right_after["ran"]
     return root
 
 

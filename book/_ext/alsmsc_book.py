@@ -14,6 +14,7 @@ Hand-written because no library does these three things:
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from docutils import nodes
@@ -81,13 +82,18 @@ def prepare_vega_bundle(app) -> None:
     import altair as alt
     import vl_convert as vlc
 
-    folder = Path(app.outdir).parent / "alsmsc_static"
-    folder.mkdir(parents=True, exist_ok=True)
+    # The bundle depends only on the vl-convert version and takes ~3 s to make, so it lives in the user's cache
+    # (one folder per version) and survives `alsmsc clean`.
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = cache / "alsmsc" / f"vega-bundle-vl-convert-{vlc.__version__}"
     bundle = folder / BUNDLE
-    stamp = f"/* vega, vega-lite and vega-embed bundled by vl-convert {vlc.__version__} */\n"
-    if not bundle.is_file() or not bundle.read_text(encoding="utf-8").startswith(stamp):
+    if not bundle.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = f"/* vega, vega-lite and vega-embed bundled by vl-convert {vlc.__version__} */\n"
         # A function scope keeps the bundle's top-level names out of Sphinx's globals; it exports window.vegaEmbed.
-        bundle.write_text(stamp + "(function () {\n" + vlc.javascript_bundle() + "\n})();\n", encoding="utf-8")
+        tmp = bundle.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(stamp + "(function () {\n" + vlc.javascript_bundle() + "\n})();\n", encoding="utf-8")
+        os.replace(tmp, bundle)
     if str(folder) not in app.config.html_static_path:
         app.config.html_static_path.append(str(folder))
     app.config._alsmsc_vega_debug = json.dumps(

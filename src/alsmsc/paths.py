@@ -79,6 +79,23 @@ class Layout:
     def notebooks(self) -> list[Path]:
         return sorted(self.analysis.glob("*.ipynb"))
 
+    SOURCE_ITEMS = ("pyproject.toml", "_config.yml", "data", "analysis", "book", "src")
+
+    def copy_sources(self, dest: Path) -> "Layout":
+        """Copy what a build needs (no .venv, no _build) to ``dest``; for tests and benchmarks that must not touch
+        the working tree."""
+        import shutil
+
+        dest = Path(dest)
+        dest.mkdir(parents=True, exist_ok=True)
+        for item in self.SOURCE_ITEMS:
+            src = self.root / item
+            if src.is_dir():
+                shutil.copytree(src, dest / item, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+            else:
+                shutil.copy2(src, dest / item)
+        return Layout(dest)
+
     def rel(self, path: Path) -> str:
         try:
             return str(Path(path).resolve().relative_to(self.root))

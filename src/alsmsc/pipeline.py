@@ -279,7 +279,8 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
                 *(str(nb.executed(layout)) for nb in notebooks),
                 str(layout.generated / "references.bib"), str(layout.generated / "data_dictionary.md"),
                 str(layout.generated / "status.md"), str(layout.data / "CHANGELOG.md")]
-        deps += sorted(str(p) for nb in notebooks for p in (layout.generated / nb.name / "figures").glob("*.svg"))
+        # No globbing of generated files here: the list must be the same before and after a cold build, or the first
+        # no-op build would re-run the book. Each executed notebook changes whenever its outputs do.
         return {"actions": [_action(step_book, layout, strict, pass_changed=True)], "file_dep": deps,
                 "targets": [str(layout.html / "index.html")], "doc": "build the Jupyter Book"}
 
