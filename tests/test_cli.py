@@ -41,3 +41,9 @@ def test_clean_removes_build(tmp_path):
     (root / "_build" / "x").mkdir(parents=True)
     assert alsmsc(root, "clean", check=True).stdout.startswith("removed _build")
     assert not (root / "_build").exists()
+
+
+def test_run_rejects_unknown_notebook_and_lists_the_known_ones():
+    proc = alsmsc(ROOT, "run", "no_such_notebook")
+    assert proc.returncode == 2
+    assert "no notebook named no_such_notebook" in proc.stderr and "trials_overview" in proc.stderr

@@ -110,6 +110,11 @@ def _build(layout: Layout, args) -> int:
 
 
 def _run(layout: Layout, args) -> int:
+    known = sorted(p.stem for p in layout.notebooks())
+    unknown = [n for n in args.notebooks if n not in known]
+    if unknown:
+        print(f"alsmsc run: no notebook named {', '.join(unknown)} in analysis/; available: {', '.join(known)}", file=sys.stderr)
+        return 2
     targets = [f"notebook:{n}" for n in args.notebooks] if args.notebooks else ["notebook", "status"]
     return _execute(layout, args, targets)
 

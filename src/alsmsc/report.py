@@ -92,6 +92,6 @@ def print_summary(summary, layout) -> None:
         console.print(f"[red]error in {name}:[/red]")
         # Plain print: messages contain file paths and brackets that rich would treat as markup.
         print(err, file=sys.stderr)
-    if summary.html and summary.ok:
+    if summary.html and summary.ok and "book" in summary.ran + summary.reused:
         console.print(f"HTML: {layout.rel(summary.html)}")
     console.print(f"total {summary.total_seconds:.2f} s — {len(summary.ran)} ran, {len(summary.reused)} reused, {len(summary.failed)} failed")

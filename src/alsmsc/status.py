@@ -58,7 +58,7 @@ def render(layout: Layout, notebooks) -> str:
     desc = data.read_descriptor(layout.datapackage)
     env = environment_key(layout)
     lines = [
-        "| | |", "|---|---|",
+        "| item | value |", "|---|---|",
         f"| Dataset | `{desc['name']}` version **{desc.get('version', '?')}** |",
         f"| Dataset content hash (sha256) | `{data.package_hash(layout.data)}` |",
         f"| Git commit | `{env['commit']}` |",
