@@ -56,14 +56,23 @@ def years_not_in_future(t: Tables, desc, year) -> Iterator[Problem]:
                 yield Problem(frame.attrs["source"], line, "year", f"{row['year']} is in the future (this year is {year})")
 
 
+URL_ONLY_TYPES = ("press_release", "news", "regulatory_document")
+
+
 @rule
 def studies_have_an_identifier(t: Tables, desc, year) -> Iterator[Problem]:
+    """Publications and registry records need a persistent identifier; press releases and regulator notices have
+    none, so their source_url is the identifier (they are flagged as such wherever they are cited)."""
     frame = t.get("studies")
     if frame is None:
         return
     for line, row in _rows(frame):
-        if all(_blank(row[c]) for c in ("doi", "pmid", "registry_ids")):
-            yield Problem(frame.attrs["source"], line, "doi", "every record needs at least one identifier: doi, pmid or registry_ids")
+        if row["publication_type"] in URL_ONLY_TYPES:
+            continue
+        if all(_blank(row[c]) for c in ("doi", "pmid", "pmcid", "registry_ids")):
+            yield Problem(frame.attrs["source"], line, "doi",
+                          "needs at least one identifier: doi, pmid, pmcid or registry_ids (only press releases, news and "
+                          "regulatory documents may rely on source_url alone)")
 
 
 @rule
