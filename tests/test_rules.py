@@ -59,6 +59,16 @@ REGISTRY = first("clinical_studies.csv", design="registry_record")["study_id"]
 FACT = first("background_facts.csv", value_low="!", value_high="!")
 
 
+def clear_identifiers(study_id: str):
+    def mutate(d: Path) -> int:
+        line = 0
+        for column in ("doi", "pmid", "pmcid", "registry_ids"):
+            line = set_cell("studies.csv", {"study_id": study_id}, column, "")(d)
+        return line
+
+    return mutate
+
+
 def dup_row(file: str):
     def mutate(d: Path) -> int:
         fields, rows = read(d / file)
@@ -101,7 +111,7 @@ CASES = [
      "clinical_studies.csv", "overlaps_with", "'Ghost2020' is not a study_id in clinical_studies"),
     ("unknown column in not_reported", set_cell("clinical_studies.csv", {"study_id": RCT}, "not_reported", "shoe_size"),
      "clinical_studies.csv", "not_reported", "'shoe_size' is not a column of clinical_studies"),
-    ("study without identifier", set_cell("studies.csv", {"study_id": "Najafi2023"}, "doi", ""),
+    ("study without identifier", clear_identifiers("Najafi2023"),
      "studies.csv", "doi", "needs at least one identifier"),
     ("interval bounds reversed", set_cell("background_facts.csv", {"fact_id": FACT["fact_id"]}, "value_low", str(float(FACT["value_high"]) + 1)),
      "background_facts.csv", "value_low", "exceeds upper bound"),

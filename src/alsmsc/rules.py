@@ -178,6 +178,8 @@ def outcomes_consistent(t: Tables, desc, year) -> Iterator[Problem]:
         return
     src = frame.attrs["source"]
     for line, row in _rows(frame):
+        if not _blank(row["outcome_id"]) and not str(row["outcome_id"]).startswith(f"{row['study_id']}:{row['arm']}:"):
+            yield Problem(src, line, "outcome_id", f"must start with '{row['study_id']}:{row['arm']}:' (its study_id and arm)")
         has_mean, has_count = not _blank(row["mean"]), not _blank(row["events"])
         if not has_mean and not has_count:
             yield Problem(src, line, "mean", "an outcome row needs a mean/value or an events count")
