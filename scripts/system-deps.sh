@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Debian packages used by the tests: chromium (headless browser test of the built book).
-# Installs what is missing when this user can (root, or password-less sudo); otherwise says how, and the tests
-# that need a package fail with the same instruction (they never skip silently).
+# Debian packages used by the tests:
+#   chromium        headless browser test of the built book
+#   r-cran-metafor  R's metafor, the reference implementation the meta-analysis module is cross-checked against
+# Installs what is missing when this user can (root, or password-less sudo); otherwise says how, and the tests that
+# need a package fail with the same instruction (they never skip silently).
 set -uo pipefail
-
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+{ command -v Rscript >/dev/null 2>&1 && Rscript -e 'library(metafor)' >/dev/null 2>&1; } || missing+=(r-cran-metafor)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo="none"; fi
 if [ "$sudo" = none ] || ! command -v apt-get >/dev/null; then
@@ -13,7 +15,8 @@ if [ "$sudo" = none ] || ! command -v apt-get >/dev/null; then
   exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
+echo "installing system packages: ${missing[*]} (first run only; a few minutes)" >&2
 $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q "${missing[@]}" >/dev/null \
   && echo "installed: ${missing[*]}" \
-  || echo "warning: could not install ${missing[*]}; the browser test will fail until they are installed" >&2
+  || echo "warning: could not install ${missing[*]}; the tests that need them will fail until they are installed" >&2
 exit 0

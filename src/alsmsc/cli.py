@@ -27,6 +27,9 @@ commands:
   validate   check the data package and print every problem as file:row:column: message
   rehash     record the current sha256 of every data file in data/datapackage.json (after an intended edit)
   clean      delete _build/ (generated outputs, book HTML and the task state)
+  meta       pool effect sizes from a CSV (study, yi, vi[, year]): FE, DL, REML or PM, Knapp-Hartung, prediction
+             interval, leave-one-out, cumulative; results agree with R's metafor
+  escalc     compute effect sizes yi, vi from arm-level columns (MD, SMD, ROM, RR, OR, RD, PLO), as metafor names them
 
 exit status: 0 on success, 1 when data are invalid or a step failed, 2 on a usage error.
 """
@@ -60,6 +63,20 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("rehash", help="write current file checksums into datapackage.json",
                    description="After an intended edit of a data file, record its new sha256 and size in data/datapackage.json.")
     sub.add_parser("clean", help="delete _build/", description="Delete _build/: generated outputs, book HTML and task state.")
+    m = sub.add_parser("meta", help="meta-analysis of yi, vi from a CSV",
+                       description="Pool effect sizes. INPUT.csv has columns study, yi, vi and optionally year. "
+                                   "Default method REML, as in metafor.")
+    m.add_argument("input", metavar="INPUT.csv")
+    m.add_argument("--method", default="REML", type=str.upper, choices=["REML", "DL", "PM", "FE"])
+    m.add_argument("--knha", action="store_true", help="Knapp-Hartung standard errors and t-based intervals")
+    m.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    m.add_argument("--leave-one-out", action="store_true", help="add the leave-one-out results")
+    m.add_argument("--cumulative", action="store_true", help="add the cumulative results ordered by the year column")
+    e = sub.add_parser("escalc", help="effect sizes from arm-level data",
+                       description="Compute yi and vi per study. Columns: study plus m1i, sd1i, n1i, m2i, sd2i, n2i (MD, SMD, ROM); "
+                                   "ai, bi, ci, di (RR, OR, RD); xi, ni (PLO). Writes CSV (study, yi, vi) to standard output.")
+    e.add_argument("measure", metavar="MEASURE", help="MD, SMD, ROM, RR, OR, RD or PLO")
+    e.add_argument("input", metavar="INPUT.csv")
     return p
 
 
@@ -69,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
+    if args.command in ("meta", "escalc"):  # work on any CSV, inside or outside the project
+        from . import meta_cli
+
+        return meta_cli.run_meta(args) if args.command == "meta" else meta_cli.run_escalc(args)
     try:
         layout = Layout.discover(args.root)
     except FileNotFoundError as exc:

@@ -1,0 +1,92 @@
+# Reference values from R's metafor for tests/test_meta.py.
+# Regenerate with:  Rscript tests/reference/metafor_reference.R > tests/reference/metafor_reference.json
+# Datasets ship with metafor: dat.bcg (Colditz 1994, BCG vaccine trials), dat.normand1999 (stroke unit care,
+# continuous outcomes), dat.pritz1997 (proportions). "zero_cells" is a small made-up 2x2 table (fixture data) that
+# exercises the zero-cell rules; it is not evidence.
+suppressPackageStartupMessages(library(metafor))
+
+num <- function(x) {
+  if (length(x) == 0) return("[]")
+  s <- ifelse(is.na(x), "null", trimws(formatC(as.numeric(x), digits = 17, format = "g")))
+  s <- gsub("Inf", "1e999", s)
+  if (length(x) == 1) s else paste0("[", paste(s, collapse = ", "), "]")
+}
+str_ <- function(x) paste0("[", paste0('"', x, '"', collapse = ", "), "]")
+obj <- function(...) {
+  kv <- list(...)
+  paste0("{", paste(sprintf('"%s": %s', names(kv), unlist(kv)), collapse = ", "), "}")
+}
+
+fit_all <- function(yi, vi) {
+  out <- c()
+  for (method in c("FE", "DL", "REML", "PM")) {
+    for (test in c("z", "knha")) {
+      if (method == "FE" && test == "knha") next
+      res <- rma(yi, vi, method = method, test = test)
+      pr <- predict(res)
+      pi_lb <- if (!is.null(pr$pi.lb)) pr$pi.lb else pr$ci.lb
+      pi_ub <- if (!is.null(pr$pi.ub)) pr$pi.ub else pr$ci.ub
+      out <- c(out, sprintf('"%s_%s": %s', method, test, obj(
+        estimate = num(res$b[1]), se = num(res$se), stat = num(res$zval), pval = num(res$pval),
+        ci_lb = num(res$ci.lb), ci_ub = num(res$ci.ub), pi_lb = num(pi_lb), pi_ub = num(pi_ub),
+        tau2 = num(res$tau2), i2 = num(res$I2), h2 = num(res$H2), q = num(res$QE), q_pval = num(res$QEp),
+        weights = num(weights(res)))))
+    }
+  }
+  paste0("{", paste(out, collapse = ", "), "}")
+}
+
+l1o_cumul <- function(yi, vi, order, method) {
+  res <- rma(yi, vi, method = method)
+  l1 <- leave1out(res)
+  cu <- cumul(res, order = order)
+  obj(loo_estimate = num(l1$estimate), loo_tau2 = num(l1$tau2), loo_ci_lb = num(l1$ci.lb), loo_ci_ub = num(l1$ci.ub),
+      cumul_estimate = num(cu$estimate[-1]), cumul_tau2 = num(cu$tau2[-1]), cumul_ci_lb = num(cu$ci.lb[-1]),
+      cumul_ci_ub = num(cu$ci.ub[-1]))
+}
+
+parts <- c()
+
+bcg <- dat.bcg
+for (m in c("RR", "OR", "RD")) {
+  es <- escalc(measure = m, ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg)
+  parts <- c(parts, sprintf('"bcg_%s": %s', m, obj(
+    ai = num(bcg$tpos), bi = num(bcg$tneg), ci = num(bcg$cpos), di = num(bcg$cneg), year = num(bcg$year),
+    alloc = str_(bcg$alloc), yi = num(es$yi), vi = num(es$vi), fits = fit_all(es$yi, es$vi),
+    REML_l1o_cumul = l1o_cumul(es$yi, es$vi, bcg$year, "REML"), DL_l1o_cumul = l1o_cumul(es$yi, es$vi, bcg$year, "DL"))))
+}
+
+# Subgroups of dat.bcg (log RR) by allocation: a separate REML fit per subgroup, then the Q of a common-effect
+# meta-analysis of the subgroup estimates.
+es <- escalc(measure = "RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg)
+sub_est <- c(); sub_se <- c(); sub_tau2 <- c(); groups <- sort(unique(bcg$alloc))
+for (g in groups) {
+  r <- rma(yi, vi, data = es, subset = alloc == g, method = "REML")
+  sub_est <- c(sub_est, r$b[1]); sub_se <- c(sub_se, r$se); sub_tau2 <- c(sub_tau2, r$tau2)
+}
+between <- rma(sub_est, sei = sub_se, method = "FE")
+parts <- c(parts, sprintf('"bcg_RR_subgroups_REML": %s', obj(groups = str_(groups), estimate = num(sub_est),
+  se = num(sub_se), tau2 = num(sub_tau2), q_between = num(between$QE), p_between = num(between$QEp))))
+
+nd <- dat.normand1999
+for (m in c("MD", "SMD", "ROM")) {
+  es <- escalc(measure = m, m1i = m1i, sd1i = sd1i, n1i = n1i, m2i = m2i, sd2i = sd2i, n2i = n2i, data = nd)
+  parts <- c(parts, sprintf('"normand_%s": %s', m, obj(
+    m1i = num(nd$m1i), sd1i = num(nd$sd1i), n1i = num(nd$n1i), m2i = num(nd$m2i), sd2i = num(nd$sd2i), n2i = num(nd$n2i),
+    yi = num(es$yi), vi = num(es$vi), fits = fit_all(es$yi, es$vi))))
+}
+
+pr <- dat.pritz1997
+es <- escalc(measure = "PLO", xi = xi, ni = ni, data = pr)
+parts <- c(parts, sprintf('"pritz_PLO": %s', obj(xi = num(pr$xi), ni = num(pr$ni), yi = num(es$yi), vi = num(es$vi),
+  fits = fit_all(es$yi, es$vi))))
+
+z <- data.frame(ai = c(0, 3, 0, 5, 2), bi = c(20, 17, 25, 15, 18), ci = c(2, 6, 0, 9, 0), di = c(18, 14, 25, 11, 20))
+for (m in c("RR", "OR", "RD")) {
+  es <- escalc(measure = m, ai = ai, bi = bi, ci = ci, di = di, data = z, drop00 = (m != "RD"))
+  parts <- c(parts, sprintf('"zero_cells_%s": %s', m, obj(ai = num(z$ai), bi = num(z$bi), ci = num(z$ci), di = num(z$di),
+    yi = num(es$yi), vi = num(es$vi))))
+}
+
+cat(sprintf('{"metafor_version": "%s", "R_version": "%s", %s}\n', as.character(packageVersion("metafor")),
+            paste(R.version$major, R.version$minor, sep = "."), paste(parts, collapse = ", ")))
