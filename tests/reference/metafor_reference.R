@@ -88,5 +88,10 @@ for (m in c("RR", "OR", "RD")) {
     yi = num(es$yi), vi = num(es$vi))))
 }
 
+pz <- data.frame(xi = c(0, 2, 0, 5), ni = c(67, 17, 19, 30))
+es <- escalc(measure = "PLO", xi = xi, ni = ni, data = pz)
+parts <- c(parts, sprintf('"zero_cells_PLO": %s', obj(xi = num(pz$xi), ni = num(pz$ni), yi = num(es$yi), vi = num(es$vi),
+  fits = fit_all(es$yi, es$vi))))
+
 cat(sprintf('{"metafor_version": "%s", "R_version": "%s", %s}\n', as.character(packageVersion("metafor")),
             paste(R.version$major, R.version$minor, sep = "."), paste(parts, collapse = ", ")))

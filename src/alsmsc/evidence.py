@@ -1,0 +1,49 @@
+"""Publish a synthesis.Comparison through Outputs: its numbers, its tables and its charts, under stable keys."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import forest
+from .synthesis import Comparison, back_transform, summary_row
+
+
+def _formatter(c: Comparison, fmt: str):
+    if c.measure == "PLO":  # proportions read best as percentages
+        return lambda x: f"{100 * float(x):.3g}%"
+    return lambda x: format(float(x), fmt)
+
+
+def publish(out, c: Comparison, x_title: str, fmt: str = ".3g") -> None:
+    """Keys: {key}_k, _status, and when pooled _estimate, _ci, _pi, _i2, _tau2, _q_pval, plus fig_{key}_forest,
+    fig_{key}_cumulative and tbl_{key}_loo (k >= 3)."""
+    out.number(f"{c.key}_k", len(c.rows))
+    out.number(f"{c.key}_status", "pooled" if c.pooled else f"not pooled: {c.reason}")
+    if len(c.rows):
+        out.chart(f"fig_{c.key}_forest", forest.forest_plot(c, x_title),
+                  alt_text=f"Forest plot: {c.title}. One row per study with its 95% confidence interval"
+                           + ("; the pooled estimate is the diamond, the prediction interval the red line." if c.pooled else "; not pooled."))
+    if not c.pooled:
+        return
+    r = c.result
+    f = _formatter(c, fmt)
+    est, lo, hi, plo, phi = back_transform(c, [r.estimate, r.ci_lb, r.ci_ub, r.pi_lb, r.pi_ub])
+    out.number(f"{c.key}_estimate", f(est))
+    out.number(f"{c.key}_ci", f"{f(lo)} to {f(hi)}")
+    out.number(f"{c.key}_pi", f"{f(plo)} to {f(phi)}")
+    out.number(f"{c.key}_i2", f"{r.i2:.0f}")
+    out.number(f"{c.key}_tau2", f"{r.tau2:.3g}")
+    out.number(f"{c.key}_q_pval", f"{r.q_pval:.2g}")
+    if c.cumulative:
+        out.chart(f"fig_{c.key}_cumulative", forest.cumulative_plot(c, x_title),
+                  alt_text=f"Cumulative meta-analysis: {c.title}, the pooled estimate as each study is added by year.", display=False)
+    if c.leave_one_out:
+        loo = pd.DataFrame(c.leave_one_out)
+        est_, lo_, hi_ = (back_transform(c, loo[k]) for k in ("estimate", "ci_lb", "ci_ub"))
+        out.table(f"tbl_{c.key}_loo", pd.DataFrame({
+            "Study left out": loo["omitted"], "Studies": loo["k"], "Pooled": [f(x) for x in est_],
+            "95% CI": [f"{f(a)} to {f(b)}" for a, b in zip(lo_, hi_)], "I² (%)": [f"{x:.0f}" for x in loo["i2"]]}))
+
+
+def summary_table(comparisons: list[Comparison]) -> pd.DataFrame:
+    return pd.DataFrame([summary_row(c) for c in comparisons])
