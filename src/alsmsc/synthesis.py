@@ -130,6 +130,49 @@ def single_arm_proportion(outcomes: pd.DataFrame, arms: pd.DataFrame, studies: p
     return Comparison(f"prop_{measure}", title, "PLO", "proportion of MSC-treated participants (logit scale)", _ci(frame))
 
 
+PRE_POST_CORRELATION = 0.5  # imputed (Cochrane Handbook 6.5.2.8); no study reports it
+
+
+def single_arm_slope_change(outcomes: pd.DataFrame, studies: pd.DataFrame, title: str) -> Comparison:
+    """Post- minus pre-treatment ALSFRS-R slope (points/month) in MSC arms; weak evidence (no concurrent control).
+
+    The variance of a within-patient change needs the pre/post correlation, which no study reports; it is imputed as
+    PRE_POST_CORRELATION. Studies without SDs for both slopes are listed by the caller but cannot be weighted.
+    """
+    sub = outcomes[(outcomes["subgroup"] == "all") & (outcomes["arm"] == "msc")]
+    pre = sub[sub["measure"] == "alsfrs_r_slope_pre"].set_index("study_id")
+    post = sub[sub["measure"] == "alsfrs_r_slope_post"].set_index("study_id")
+    rows = []
+    for sid in sorted(set(pre.index) & set(post.index)):
+        a, b = pre.loc[sid], post.loc[sid]
+        if isinstance(a, pd.DataFrame) or isinstance(b, pd.DataFrame):
+            continue  # several rows per study: ambiguous, left to the notebook to show
+        if a["dispersion_type"] != "sd" or b["dispersion_type"] != "sd" or pd.isna(b["n"]):
+            continue
+        sd_pre, sd_post, n = float(a["dispersion"]), float(b["dispersion"]), float(b["n"])
+        var_diff = sd_pre**2 + sd_post**2 - 2 * PRE_POST_CORRELATION * sd_pre * sd_post
+        rows.append({"study": sid, "year": _years(studies)[sid], "slope_pre": float(a["mean"]), "slope_post": float(b["mean"]),
+                     "n": int(n), "yi": float(b["mean"] - a["mean"]), "vi": var_diff / n})
+    frame = pd.DataFrame(rows, columns=["study", "year", "slope_pre", "slope_post", "n", "yi", "vi"])
+    return Comparison("md_slope_change_single_arm", title, "MD",
+                      "change in ALSFRS-R slope after MSC (points/month; > 0 = slower decline); single-arm, weak evidence", _ci(frame))
+
+
+def slope_table(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Every pre/post ALSFRS-R slope pair reported for MSC arms, whether or not it can be weighted."""
+    sub = outcomes[(outcomes["arm"] == "msc") & outcomes["measure"].isin(["alsfrs_r_slope_pre", "alsfrs_r_slope_post"])]
+    wide = sub.pivot_table(index=["study_id", "subgroup"], columns="measure", values="mean", aggfunc="first").reset_index()
+    sd = sub.assign(has_sd=sub["dispersion_type"] == "sd").groupby(["study_id", "subgroup"])["has_sd"].all().reset_index()
+    level = sub.groupby(["study_id", "subgroup"])["verified_from"].first().reset_index()
+    out = wide.merge(sd, on=["study_id", "subgroup"]).merge(level, on=["study_id", "subgroup"])
+    return pd.DataFrame({
+        "Study": out["study_id"], "Group": out["subgroup"],
+        "Slope before (points/month)": out.get("alsfrs_r_slope_pre"), "Slope after (points/month)": out.get("alsfrs_r_slope_post"),
+        "SDs reported": out["has_sd"].map({True: "yes", False: "no"}),
+        "Verified from": out["verified_from"].str.replace("_", " "),
+    }).sort_values(["Study", "Group"]).reset_index(drop=True)
+
+
 def expit(x):
     return 1 / (1 + np.exp(-np.asarray(x, dtype=float)))
 
