@@ -102,3 +102,14 @@ def evidence_map(clinical: pd.DataFrame) -> alt.Chart:
         .add_params(pick)
         .properties(width="container", height=260)
     )
+
+
+def registered_table(clinical: pd.DataFrame) -> pd.DataFrame:
+    """Registered trials still running, of unknown status or completed without a results publication in the dataset."""
+    frame = clinical[clinical["status"].isin(["ongoing", "unknown", "completed_unpublished"])].sort_values(["year", "study_id"])
+    return pd.DataFrame({
+        "Record": frame["study_id"], "Year": frame["year"], "Country": frame["country"].str.replace(";", ", "),
+        "Phase": frame["phase"].str.replace(";", ", ").str.replace("not_reported", "n.r."), "Source": frame["cell_source"].map(SOURCE_LABELS),
+        "Origin": frame["cell_origin"].map(_nice), "Route": frame["route"].fillna("not reported").str.replace(";", ", "),
+        "Planned or enrolled (n)": frame["n_enrolled"], "Status": frame["status"].map(_nice),
+    })
