@@ -104,3 +104,29 @@ def test_chart_tooltip_shows_study(site):
         tooltip = page.wait_for_selector("#vg-tooltip-element.visible", timeout=5000)
         assert "Study" in tooltip.inner_text() and "Route" in tooltip.inner_text()
         browser.close()
+
+
+def test_clinical_table_sorts_by_column(site):
+    from playwright.sync_api import sync_playwright
+
+    base, _ = site
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        page = browser.new_page()
+        page.goto(f"{base}/clinical-trials.html")
+        table = page.locator("table.alsmsc-table").last  # the table of all clinical records
+        header = table.locator("thead th", has_text="MSC (n)")
+        col = table.locator("thead th").all_inner_texts().index("MSC (n)")
+
+        def column():
+            return [r.locator("td").nth(col).inner_text().strip() for r in table.locator("tbody tr").all()]
+
+        header.click()
+        ascending = [float(v) for v in column() if v != "—"]
+        assert ascending == sorted(ascending) and len(ascending) > 3
+        assert column()[-1] == "—"  # not reported sorts last
+        header.click()
+        descending = [float(v) for v in column() if v != "—"]
+        assert descending == sorted(descending, reverse=True)
+        assert header.get_attribute("aria-sort") == "descending"
+        browser.close()

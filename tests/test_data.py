@@ -116,3 +116,12 @@ def test_load_returns_typed_frames_with_missing_values_as_na():
     assert str(clinical["n_msc"].dtype) == "Int64"
     assert str(clinical["randomized"].dtype) == "boolean"
     assert clinical["n_msc"].isna().any()  # some reports do not state it; they stay missing, never 0
+
+
+def test_citation_file_carries_the_dataset_version_and_date():
+    import yaml
+
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    release = data.release(ROOT / "data")
+    assert str(cff["version"]) == release["version"]
+    assert str(cff["date-released"]) == release["date"]

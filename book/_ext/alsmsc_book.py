@@ -125,4 +125,5 @@ def setup(app):
     app.connect("html-page-context", add_vega_to_chart_pages)
     app.add_directive("chart", ChartDirective)
     app.add_css_file("alsmsc.css")
+    app.add_js_file("alsmsc-sort.js")
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

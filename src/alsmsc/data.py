@@ -75,6 +75,12 @@ def read_descriptor(datapackage: Path) -> dict:
     return desc
 
 
+def release(data_dir: Path | str) -> dict[str, str]:
+    """The dataset's name, version and release date, as the book shows them."""
+    desc = read_descriptor(Path(data_dir) / "datapackage.json")
+    return {"name": desc.get("name", ""), "version": desc.get("version", ""), "date": str(desc.get("created", ""))[:10]}
+
+
 def resources(desc: dict) -> dict[str, dict]:
     return {r["name"]: r for r in desc["resources"]}
 
@@ -186,7 +192,8 @@ def _frictionless_problems(data_dir: Path, desc: dict) -> list[Problem]:
         package = fl.Package(checked, basepath=str(data_dir))
         report = package.validate()
     except fl.FrictionlessException as exc:
-        problems.append(Problem(_display(data_dir / "datapackage.json"), None, None, f"invalid data package descriptor: {exc.error.message}"))
+        reasons = "; ".join(r.message.replace("The data package has an error: ", "") for r in getattr(exc, "reasons", [])) or exc.error.message
+        problems.append(Problem(_display(data_dir / "datapackage.json"), None, None, f"invalid data package descriptor: {reasons}"))
         return problems
     for task in report.tasks:
         file = path_by_res.get(task.name, task.name)

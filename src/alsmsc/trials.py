@@ -113,3 +113,14 @@ def registered_table(clinical: pd.DataFrame) -> pd.DataFrame:
         "Origin": frame["cell_origin"].map(_nice), "Route": frame["route"].fillna("not reported").str.replace(";", ", "),
         "Planned or enrolled (n)": frame["n_enrolled"], "Status": frame["status"].map(_nice),
     })
+
+
+def randomised_table(clinical: pd.DataFrame) -> pd.DataFrame:
+    """The randomised trials in detail: design, size, primary endpoint and the results in the record's own words."""
+    frame = clinical[clinical["randomized"].fillna(False)].sort_values(["year", "study_id"])
+    return pd.DataFrame({
+        "Study": frame["study_id"], "Phase": frame["phase"].str.replace(";", ", "), "Product": frame["product"],
+        "Control": frame["control_type"].map(_nice), "MSC (n)": frame["n_msc"], "Control (n)": frame["n_control"],
+        "Route": frame["route"].fillna("not reported").str.replace(";", ", "), "Primary endpoint": frame["primary_endpoint"],
+        "Efficacy": frame["efficacy_summary"], "Safety": frame["safety_summary"], "Status": frame["status"].map(_nice),
+    })
