@@ -80,7 +80,7 @@ def edit_data(root: Path) -> int:
 
 def edit_text(root: Path) -> None:
     chapter = root / "book" / "etiology.md"
-    chapter.write_text(chapter.read_text(encoding="utf-8").replace("Major ALS genes", "Major genes of ALS", 1), encoding="utf-8")
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\nOne more word.\n", encoding="utf-8")
 
 
 def shown_count(root: Path) -> int | None:
