@@ -6,6 +6,7 @@ deterministic form (sorted keys, fixed float format, ``\\n`` line ends) and ever
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from pathlib import Path
@@ -59,6 +60,12 @@ class Outputs:
         atomic_write_text(self.dir / "figures" / f"{key}.svg", svg)
         html_text = charts.to_html(chart, key, alt_text, svg=svg)
         _glue(key, charts.ChartDisplay(html_text, alt_text), display)
+
+    def svg(self, key: str, svg_text: str, alt_text: str, display: bool = True) -> None:
+        """A static diagram (e.g. the PRISMA flow): written as SVG and glued inline, with an accessible label."""
+        atomic_write_text(self.dir / "figures" / f"{key}.svg", svg_text)
+        label = html.escape(alt_text, quote=True)
+        _glue(key, charts.ChartDisplay(f'<div class="alsmsc-diagram" role="img" aria-label="{label}">\n{svg_text}</div>\n', alt_text), display)
 
     def _write_numbers(self) -> None:
         payload = {"provenance": self.provenance, "numbers": self.numbers}

@@ -210,3 +210,117 @@ def authors_except_registry_records(t: Tables, desc, year) -> Iterator[Problem]:
     for line, row in _rows(frame):
         if _blank(row["first_author"]) and row["publication_type"] != "registry_only":
             yield Problem(frame.attrs["source"], line, "first_author", "is required (only registry-only records may leave it blank)")
+
+
+# --------------------------------------------------------------------------- review apparatus (PRISMA, RoB, GRADE)
+
+TOOL_JUDGEMENTS = {
+    "RoB2": {"low", "some_concerns", "high"},
+    "ROBINS-I": {"low", "moderate", "serious", "critical", "no_information"},
+    "SYRCLE": {"low", "high", "unclear"},
+}
+GRADE_LEVELS = {"very_low": 1, "low": 2, "moderate": 3, "high": 4}
+
+
+@rule
+def screening_decisions_consistent(t: Tables, desc, year) -> Iterator[Problem]:
+    log = t.get("screening_log")
+    if log is None:
+        return
+    src = log.attrs["source"]
+    ids = set(log["record_id"].dropna())
+    for line, row in _rows(log):
+        if not _blank(row["duplicate_of"]):
+            if row["duplicate_of"] not in ids:
+                yield Problem(src, line, "duplicate_of", f"{row['duplicate_of']!r} is not a record_id in the screening log")
+            if row["title_abstract_decision"] != "not_screened":
+                yield Problem(src, line, "title_abstract_decision", "a duplicate is removed before screening: use 'not_screened'")
+            continue
+        if row["title_abstract_decision"] == "not_screened":
+            yield Problem(src, line, "title_abstract_decision", "'not_screened' is only for duplicates (give duplicate_of)")
+        ft = row["full_text_decision"]
+        if row["title_abstract_decision"] == "exclude" and not _blank(ft):
+            yield Problem(src, line, "full_text_decision", "a record excluded at title/abstract has no full-text decision")
+        if row["title_abstract_decision"] == "include" and _blank(ft):
+            yield Problem(src, line, "full_text_decision", "a record included at title/abstract needs a full-text decision")
+        excluded = row["title_abstract_decision"] == "exclude" or ft in ("exclude", "not_retrieved")
+        if excluded and _blank(row["exclusion_reason"]):
+            yield Problem(src, line, "exclusion_reason", "an excluded or not-retrieved record needs a PRISMA reason")
+        if ft == "include" and _blank(row["study_id"]):
+            yield Problem(src, line, "study_id", "an included record needs the study_id it became")
+
+
+@rule
+def included_studies_are_in_the_screening_log(t: Tables, desc, year) -> Iterator[Problem]:
+    log = t.get("screening_log")
+    if log is None:
+        return
+    included = set(log.loc[log["full_text_decision"] == "include", "study_id"].dropna())
+    for name in ("clinical_studies", "preclinical_studies"):
+        frame = t.get(name)
+        if frame is None:
+            continue
+        for line, row in _rows(frame.drop_duplicates("study_id")):
+            if row["study_id"] not in included:
+                yield Problem(frame.attrs["source"], line, "study_id",
+                              f"{row['study_id']} is not recorded as included in screening_log.csv; the PRISMA flow would not add up")
+
+
+@rule
+def search_counts_match_screening(t: Tables, desc, year) -> Iterator[Problem]:
+    searches, log = t.get("search_log"), t.get("screening_log")
+    if searches is None or log is None:
+        return
+    counts = log["search_id"].value_counts()
+    for line, row in _rows(searches):
+        if not _blank(row["records_identified"]) and int(row["records_identified"]) != int(counts.get(row["search_id"], 0)):
+            yield Problem(searches.attrs["source"], line, "records_identified",
+                          f"{row['records_identified']} records, but screening_log.csv has {int(counts.get(row['search_id'], 0))} from this search")
+        if _blank(row["query"]) and _blank(row["notes"]):
+            yield Problem(searches.attrs["source"], line, "query", "give the exact query, or say in notes why it was not logged")
+
+
+@rule
+def risk_of_bias_uses_the_right_tool(t: Tables, desc, year) -> Iterator[Problem]:
+    rob = t.get("risk_of_bias")
+    if rob is None:
+        return
+    src = rob.attrs["source"]
+    for line, row in _rows(rob):
+        allowed = TOOL_JUDGEMENTS.get(row["tool"], set())
+        if row["judgement"] not in allowed:
+            yield Problem(src, line, "judgement", f"{row['judgement']!r} is not a {row['tool']} judgement; use {', '.join(sorted(allowed))}")
+    overall = {(r["study_id"], r["tool"]) for _, r in rob[rob["domain"] == "overall"].iterrows()}
+    clinical, pre = t.get("clinical_studies"), t.get("preclinical_studies")
+    if clinical is not None:
+        for line, row in _rows(clinical):
+            if row["status"] in ("ongoing", "unknown", "withdrawn") or row["design"] == "registry_record":
+                continue  # registrations, protocols and ongoing trials have no results to assess
+            tool = "RoB2" if row["randomized"] is True else "ROBINS-I"
+            if (row["study_id"], tool) not in overall:
+                yield Problem(clinical.attrs["source"], line, "study_id",
+                              f"{row['study_id']} has no {tool} assessment (with an 'overall' domain) in risk_of_bias.csv")
+    if pre is not None:
+        for line, row in _rows(pre.drop_duplicates("study_id")):
+            if (row["study_id"], "SYRCLE") not in overall:
+                yield Problem(pre.attrs["source"], line, "study_id", f"{row['study_id']} has no SYRCLE assessment (with an 'overall' domain)")
+
+
+@rule
+def grade_rows_add_up(t: Tables, desc, year) -> Iterator[Problem]:
+    grade = t.get("grade")
+    if grade is None:
+        return
+    from .synthesis import COMPARISON_KEYS
+
+    src = grade.attrs["source"]
+    for line, row in _rows(grade):
+        if row["comparison_key"] not in COMPARISON_KEYS:
+            yield Problem(src, line, "comparison_key", f"{row['comparison_key']!r} is not a synthesis comparison; use one of {', '.join(COMPARISON_KEYS)}")
+        start = 4 if row["starting_level"] == "high" else 2
+        moved = sum(int(row[c]) for c in ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias") if not _blank(row[c]))
+        level = max(1, min(4, start + moved + (0 if _blank(row["upgrade"]) else int(row["upgrade"]))))
+        expected = {v: k for k, v in GRADE_LEVELS.items()}[level]
+        if row["certainty"] != expected:
+            yield Problem(src, line, "certainty", f"{row['certainty']!r} does not follow from the ratings (starting {row['starting_level']}, "
+                                                  f"{moved:+d} down, {row['upgrade']} up = {expected!r})")

@@ -15,6 +15,15 @@ import pandas as pd
 from . import meta
 
 MIN_STUDIES = 2
+# Every comparison the synthesis publishes (key, title, axis title); GRADE rows must refer to one of these keys.
+COMPARISONS = (
+    ("md_alsfrs_r_change", "ALSFRS-R change from baseline, MSC vs control", "Mean difference in ALSFRS-R change (points; > 0 favours MSC)"),
+    ("rr_responders", "ALSFRS-R responders, MSC vs control", "Risk ratio of responding (> 1 favours MSC)"),
+    ("md_slope_change_single_arm", "ALSFRS-R slope after vs before MSCs (single-arm)", "Change in ALSFRS-R slope (points/month; > 0 = slower decline)"),
+    ("prop_serious_adverse_events", "Participants with a serious adverse event after MSCs", "Proportion of participants with a serious adverse event"),
+    ("rom_animal_survival", "Survival in animal models (MSC vs control)", "Ratio of mean survival, MSC vs control (> 1 favours MSC)"),
+)
+COMPARISON_KEYS = tuple(k for k, _, _ in COMPARISONS)
 
 
 @dataclass
@@ -214,3 +223,17 @@ def summary_row(comparison: Comparison) -> dict:
     else:
         row.update({"Pooled": "—", "95% CI": "—", "95% PI": "—", "I² (%)": "—", "tau²": "—", "Note": f"not pooled: {comparison.reason}"})
     return row
+
+
+def build_all(tables: dict[str, pd.DataFrame]) -> dict[str, Comparison]:
+    """Every comparison of COMPARISONS, built from the loaded tables and pooled where possible."""
+    o, a, st = tables["clinical_outcomes"], tables["clinical_arms"], tables["studies"]
+    titles = {k: t for k, t, _ in COMPARISONS}
+    built = {
+        "md_alsfrs_r_change": controlled_mean_difference(o, a, st, "alsfrs_r_change", titles["md_alsfrs_r_change"]),
+        "rr_responders": controlled_risk_ratio(o, a, st, "responders", titles["rr_responders"]),
+        "md_slope_change_single_arm": single_arm_slope_change(o, st, titles["md_slope_change_single_arm"]),
+        "prop_serious_adverse_events": single_arm_proportion(o, a, st, "serious_adverse_events", titles["prop_serious_adverse_events"]),
+        "rom_animal_survival": animal_survival(tables["preclinical_studies"], st),
+    }
+    return {k: pool(c) for k, c in built.items()}
