@@ -18,8 +18,8 @@ def _clean(value) -> str | None:
     if value is None or value is pd.NA:
         return None
     text = str(value).strip()
-    # Braces are BibTeX syntax; a stray one in a title would corrupt every entry after it.
-    return text.replace("{", "(").replace("}", ")") or None
+    # Braces and backslashes are BibTeX/LaTeX syntax: a stray one would corrupt the entry or be read as a command.
+    return text.replace("{", "(").replace("}", ")").replace("\\", "/") or None
 
 
 REGISTRIES = {"NCT": "ClinicalTrials.gov", "IRCT": "Iranian Registry of Clinical Trials", "EUCTR": "EU Clinical Trials Register",

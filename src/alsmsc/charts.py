@@ -60,8 +60,9 @@ def to_html(chart: alt.TopLevelMixin, key: str, alt_text: str, svg: str | None =
 
     svg = svg if svg is not None else to_svg(chart)
     div_id = f"alsmsc-chart-{key}"
+    chart_spec = spec(chart)
     body = spec_to_html(
-        spec(chart),
+        chart_spec,
         mode="vega-lite",
         vega_version=alt.VEGA_VERSION,
         vegaembed_version=alt.VEGAEMBED_VERSION,
@@ -72,6 +73,12 @@ def to_html(chart: alt.TopLevelMixin, key: str, alt_text: str, svg: str | None =
         fullhtml=False,
         template="universal",
     )
+    # The spec (with the data) is inlined as JSON inside a <script> element, and json.dumps leaves "</" alone: a data
+    # value containing "</script>" would end the script and inject markup. "<\/" means the same in JSON and JavaScript.
+    raw = json.dumps(chart_spec)
+    if raw not in body:
+        raise RuntimeError("Altair's HTML template changed: the inlined spec was not found, so it could not be escaped")
+    body = body.replace(raw, raw.replace("</", "<\\/").replace("<!--", "<\\!--"))
     fallback = base64.b64encode(svg.encode("utf-8")).decode("ascii")
     label = html.escape(alt_text, quote=True)
     return (

@@ -1,0 +1,113 @@
+"""Text from the data is shown as text: HTML and MyST syntax in a data field are escaped, never run or interpreted.
+
+The injected values are fixture data in a copy of the project; they are never published.
+"""
+
+from __future__ import annotations
+
+import csv
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from .conftest import alsmsc, build, copy_project
+
+pytestmark = [pytest.mark.slow, pytest.mark.fixture_data]
+
+INJECT = {
+    ("studies.csv", "Berry2019", "title"): 'NurOwn <script>alert("t1")</script> **bold1** {cite}`Oh2018`',
+    ("clinical_studies.csv", "Oh2018", "efficacy_summary"): '<img src=x onerror=alert("t2")> **bold2** [click](javascript:alert(3))',
+    ("clinical_studies.csv", "Berry2019", "country"): 'USA</script><script>alert("t3")</script>',
+    ("background_facts.csv", "bulbar_onset_share_brown2017", "value"): '<b onmouseover=alert("t4")>x</b> **bold4**',
+    # free text that a chart carries in its inlined data (the risk-factor chart's tooltip)
+    ("background_facts.csv", "env_lead_or_zhu2023", "population"): '36 studies</script><script>alert("t5")</script>',
+}
+
+
+def set_value(path: Path, key_col: str, key: str, column: str, value: str) -> None:
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    fields = list(rows[0])
+    hit = [r for r in rows if r[key_col] == key]
+    assert hit, f"fixture: {key} not in {path.name}"
+    hit[0][column] = value
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory) -> Path:
+    root = copy_project(tmp_path_factory.mktemp("hostile") / "project")
+    for (file, key, column), value in INJECT.items():
+        key_col = "fact_id" if file == "background_facts.csv" else "study_id"
+        set_value(root / "data" / file, key_col, key, column, value)
+    alsmsc(root, "rehash", check=True)
+    result = build(root)
+    assert result["ok"], result["output"]
+    return root / "_build" / "html"
+
+
+def all_html(site: Path) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in site.rglob("*.html")}
+
+
+class Elements(HTMLParser):
+    """The elements a browser would build: script bodies and every attribute."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.scripts, self.attrs, self._in_script = [], [], False
+
+    def handle_starttag(self, tag, attrs):
+        self.attrs += [(tag, k, v or "") for k, v in attrs]
+        if tag == "script":
+            self._in_script = True
+            self.scripts.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts[-1] += data
+
+
+def test_no_injected_tag_survives(hostile_site):
+    for name, html in all_html(hostile_site).items():
+        parsed = Elements()
+        parsed.feed(html)
+        assert not [s for s in parsed.scripts if s.strip().startswith("alert(")], f"{name}: an injected script element exists"
+        assert not [a for a in parsed.attrs if a[1].startswith("on") and "alert" in a[2]], f"{name}: an injected event handler exists"
+        assert not [a for a in parsed.attrs if a[1] == "href" and a[2].startswith("javascript:")], f"{name}: a javascript: link exists"
+
+
+def test_injected_text_is_shown_literally(hostile_site):
+    pages = all_html(hostile_site)
+    refs, trials, background = pages["references.html"], pages["clinical-trials.html"], pages["background.html"]
+    assert "&lt;script&gt;alert" in refs and "**bold1**" in refs  # a title: escaped, and MyST is not interpreted
+    assert "&lt;img src=x onerror=alert" in trials and "**bold2**" in trials
+    assert "<strong>bold" not in refs + trials + background
+    assert "&lt;b onmouseover=alert" in background and "**bold4**" in background  # a glued fact, pasted as text
+    assert "<\\/script><script>alert" in pages["etiology.html"]  # in the chart's inlined JSON the closing tag is escaped
+
+
+def test_no_injected_script_runs_in_the_browser(hostile_site):
+    from playwright.sync_api import sync_playwright
+
+    from .test_browser import CHROMIUM_FLAGS, chromium_path
+
+    dialogs = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        page = browser.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        for name in ("clinical-trials.html", "references.html", "background.html", "etiology.html", "intro.html"):
+            page.goto((hostile_site / name).as_uri())
+            page.wait_for_timeout(1500)
+            page.mouse.move(300, 300)
+        browser.close()
+    assert dialogs == []
