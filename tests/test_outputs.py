@@ -75,3 +75,24 @@ def test_bibliography_has_every_record_and_parses():
         assert entry.fields.get("doi") or entry.fields.get("pubmed") or entry.fields.get("note", "").startswith("Registry") or entry.fields.get("url"), sid
         if pd.notna(row["doi"]):
             assert entry.fields["doi"] == row["doi"]
+
+
+@pytest.mark.fixture_data
+def test_large_inputs_stay_small_on_the_page():
+    big = pd.DataFrame({"study_id": [f"Synthetic{i:05d}" for i in range(5000)], "year": [2000 + i % 25 for i in range(5000)],
+                        "route": ["intrathecal;intravenous"] * 5000, "cell_source": ["bone_marrow"] * 5000, "cell_origin": ["autologous"] * 5000,
+                        "phase": ["1"] * 5000, "design": ["single_arm"] * 5000, "n_msc": [10] * 5000, "status": ["published"] * 5000})
+    chart_data = charts.spec(trials.evidence_map(big))["datasets"]
+    assert max(len(rows) for rows in chart_data.values()) <= 25 * 2  # year x route cells, not 10,000 points
+    html = outputs.HTMLTable(big, note_key="tbl_big")._repr_mimebundle_()["text/html"]
+    assert html.count("<tr") == outputs.HTMLTable.MAX_ROWS + 1 and "Showing the first 250 of 5000 rows" in html
+
+
+@pytest.mark.fixture_data
+def test_risk_of_bias_traffic_light_is_capped():
+    from alsmsc import rob
+
+    big = pd.DataFrame([{"study_id": f"Synth{i:03d}", "tool": "ROBINS-I", "domain": d, "judgement": "critical", "support": "fixture"}
+                        for i in range(200) for d in ("confounding", "overall")])
+    data_rows = charts.spec(rob.traffic_light(big, "ROBINS-I"))["datasets"]
+    assert max(len(v) for v in data_rows.values()) == rob.MAX_STUDIES * 2

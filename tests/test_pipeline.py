@@ -144,3 +144,35 @@ def test_failing_notebook_stops_the_build_and_keeps_previous_outputs(project):
         assert not list((project / "_build" / "generated").glob(".staging/*"))
     finally:
         nb_path.write_text(original, encoding="utf-8")
+
+
+def test_interrupted_build_leaves_nothing_a_later_build_would_trust(tmp_path):
+    """Kill a build while a notebook runs (as Ctrl-C or a crash would); the next build must redo that work."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = copy_project(tmp_path / "p")
+    env = {**os.environ, "ALSMSC_ROOT": str(root)}
+    proc = subprocess.Popen([sys.executable, "-m", "alsmsc", "build", "-q"], cwd=root, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    staging = root / "_build" / "generated" / ".staging"
+    deadline = time.monotonic() + 120
+    while not (staging.exists() and any(staging.iterdir())) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert staging.exists(), "the build never reached a notebook"
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole group: the build and its kernels
+    proc.wait()
+    executed = root / "_build" / "generated" / "notebooks"
+    finished = {p.stem for p in executed.glob("*.ipynb")}
+    for p in executed.glob("*.ipynb"):  # whatever is there is complete (written to staging, then renamed into place)
+        assert json.loads(p.read_text())["cells"]
+    result = build(root)
+    assert result["ok"], result["output"]
+    unfinished = {f"notebook:{p.stem}" for p in (root / "analysis").glob("*.ipynb") if p.stem not in finished}
+    assert unfinished and unfinished <= set(result["ran"])  # nothing half-done was taken as up to date
+    assert not list(staging.glob("*"))  # the staging leftovers of the killed run are gone
+    for nb in executed.glob("*.ipynb"):
+        assert json.loads(nb.read_text())["metadata"]["papermill"]["exception"] is None

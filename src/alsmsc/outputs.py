@@ -50,7 +50,7 @@ class Outputs:
     def table(self, key: str, frame: pd.DataFrame, display: bool = True, **html_options) -> pd.DataFrame:
         """A table: written as CSV and glued as escaped HTML."""
         atomic_write_text(self.dir / "tables" / f"{key}.csv", frame.to_csv(index=False, lineterminator="\n", float_format="%.6g"))
-        _glue(key, HTMLTable(frame, **html_options), display)
+        _glue(key, HTMLTable(frame, note_key=key, **html_options), display)
         return frame
 
     def chart(self, key: str, chart, alt_text: str, display: bool = True) -> None:
@@ -73,15 +73,26 @@ class Outputs:
 
 
 class HTMLTable:
-    """A DataFrame shown as an escaped HTML table (data text is never interpreted as markup)."""
+    """A DataFrame shown as an escaped HTML table (data text is never interpreted as markup).
 
-    def __init__(self, frame: pd.DataFrame, classes: str = "alsmsc-table", **kwargs):
+    Pages stay small as the dataset grows: beyond ``max_rows`` rows only the first rows are shown, with a note that the
+    complete table is the CSV file of the same key.
+    """
+
+    MAX_ROWS = 250
+
+    def __init__(self, frame: pd.DataFrame, classes: str = "alsmsc-table", note_key: str = "", max_rows: int | None = None, **kwargs):
         # Nullable columns print missing values as "<NA>"; readers see an em dash instead.
-        self.frame = frame.astype(object).where(frame.notna(), "—")
+        self.total = len(frame)
+        self.max_rows = self.MAX_ROWS if max_rows is None else max_rows
+        shown = frame.head(self.max_rows)
+        self.frame = shown.astype(object).where(shown.notna(), "—")
+        self.note_key = note_key
         self.kwargs = {"index": False, "escape": True, "na_rep": "—", "border": 0, "classes": classes, **kwargs}
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {
-            "text/html": self.frame.to_html(**self.kwargs),
-            "text/plain": self.frame.to_string(index=False),
-        }
+        html_text = self.frame.to_html(**self.kwargs)
+        if self.total > self.max_rows:
+            html_text += (f'\n<p class="alsmsc-table-note">Showing the first {self.max_rows} of {self.total} rows; the complete table '
+                          f"is <code>tables/{html.escape(self.note_key)}.csv</code> in the analysis outputs.</p>\n")
+        return {"text/html": html_text, "text/plain": self.frame.to_string(index=False)}

@@ -26,8 +26,16 @@ def frame(rob: pd.DataFrame, tool: str) -> pd.DataFrame:
     return f.sort_values(["study_id", "domain_order"]).reset_index(drop=True)
 
 
+MAX_STUDIES = 60  # a traffic light with more rows is unreadable and heavy; the summary chart covers every study
+
+
 def traffic_light(rob: pd.DataFrame, tool: str) -> alt.LayerChart:
     f = frame(rob, tool)
+    studies = sorted(f["study_id"].unique())
+    title = TOOL_NAMES.get(tool, tool)
+    if len(studies) > MAX_STUDIES:
+        f = f[f["study_id"].isin(studies[:MAX_STUDIES])]
+        title = f"{title}: first {MAX_STUDIES} of {len(studies)} studies (the summary chart and the table cover all)"
     domains = f.drop_duplicates("domain").sort_values("domain_order")["domain"].tolist()
     present = [j for j in ORDER if j in set(f["judgement"])]
     colour = alt.Color("judgement_label:N", title="Judgement", sort=[_label(j) for j in present],
@@ -42,7 +50,7 @@ def traffic_light(rob: pd.DataFrame, tool: str) -> alt.LayerChart:
         base.mark_circle(size=260, opacity=1).encode(color=colour),
         base.mark_text(fontSize=12, fontWeight="bold").encode(
             text="symbol:N", color=alt.condition(alt.datum.judgement == "critical", alt.value("#ffffff"), alt.value("#000000"))),
-    ).properties(width=24 * len(domains) + 40, height=22 * f["study_id"].nunique(), title=TOOL_NAMES.get(tool, tool))
+    ).properties(width=24 * len(domains) + 40, height=22 * f["study_id"].nunique(), title=title)
 
 
 def summary(rob: pd.DataFrame, tool: str) -> alt.Chart:

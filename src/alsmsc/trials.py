@@ -80,10 +80,31 @@ def evidence_map_frame(clinical: pd.DataFrame) -> pd.DataFrame:
     }).sort_values(["year", "study", "route"]).reset_index(drop=True)
 
 
+AGGREGATE_ABOVE = 400  # points; beyond this the map shows counts per cell instead of one point per study
+
+
 def evidence_map(clinical: pd.DataFrame) -> alt.Chart:
-    """Studies by year and route, coloured by cell source; click the legend to filter by source."""
+    """Studies by year and route, coloured by cell source; click the legend to filter by source.
+
+    A large dataset is aggregated to counts per year x route x source, so the page does not carry every record."""
     frame = evidence_map_frame(clinical)
     pick = alt.selection_point(fields=["source"], bind="legend")
+    if len(frame) > AGGREGATE_ABOVE:
+        counts = frame.groupby(["year", "route", "source"], as_index=False).agg(records=("study", "size"), participants=("n_msc", "sum"))
+        return (
+            alt.Chart(counts)
+            .mark_circle(opacity=0.8)
+            .encode(
+                x=alt.X("year:O", title="Year of publication or registration"),
+                y=alt.Y("route:N", title="Route of administration", sort=[r for r in ROUTE_ORDER if r in set(counts["route"])]),
+                size=alt.Size("records:Q", title="Records"), color=alt.Color("source:N", title="Cell source (click to filter)"),
+                xOffset=alt.XOffset("source:N"), opacity=alt.condition(pick, alt.value(0.85), alt.value(0.08)),
+                tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip("route:N", title="Route"), alt.Tooltip("source:N", title="Source"),
+                         alt.Tooltip("records:Q", title="Records"), alt.Tooltip("participants:Q", title="MSC participants")],
+            )
+            .add_params(pick)
+            .properties(width="container", height=260)
+        )
     return (
         alt.Chart(frame)
         .mark_point(filled=True, opacity=0.85, size=90)
