@@ -30,6 +30,8 @@ commands:
   meta       pool effect sizes from a CSV (study, yi, vi[, year]): FE, DL, REML or PM, Knapp-Hartung, prediction
              interval, leave-one-out, cumulative; results agree with R's metafor
   escalc     compute effect sizes yi, vi from arm-level columns (MD, SMD, ROM, RR, OR, RD, PLO), as metafor names them
+  registry   import ClinicalTrials.gov API v2 JSON, or diff it against the dataset (new trials, status, enrollment,
+             results); --fetch queries the live API
 
 exit status: 0 on success, 1 when data are invalid or a step failed, 2 on a usage error.
 """
@@ -77,6 +79,15 @@ def _parser() -> argparse.ArgumentParser:
                                    "ai, bi, ci, di (RR, OR, RD); xi, ni (PLO). Writes CSV (study, yi, vi) to standard output.")
     e.add_argument("measure", metavar="MEASURE", help="MD, SMD, ROM, RR, OR, RD or PLO")
     e.add_argument("input", metavar="INPUT.csv")
+    g = sub.add_parser("registry", help="ClinicalTrials.gov records: import or diff against the dataset",
+                       description="Read ClinicalTrials.gov API v2 JSON (one study, or a search page with 'studies') and either list "
+                                   "the normalised records (import) or report what differs from data/clinical_studies.csv (diff).")
+    g.add_argument("action", choices=["import", "diff"])
+    g.add_argument("file", nargs="?", metavar="FILE.json")
+    g.add_argument("--fetch", action="store_true", help="query the live API for MSC + ALS trials instead of reading a file")
+    g.add_argument("--timeout", type=float, default=30, help="seconds per request with --fetch")
+    g.add_argument("--json", action="store_true", help="print JSON")
+    g.add_argument("--exit-code", action="store_true", help="diff: exit 3 when anything changed (for scheduled jobs)")
     return p
 
 
@@ -90,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import meta_cli
 
         return meta_cli.run_meta(args) if args.command == "meta" else meta_cli.run_escalc(args)
+    if args.command == "registry":
+        from . import registry_cli
+
+        return registry_cli.run(args, lambda: Layout.discover(args.root))
     try:
         layout = Layout.discover(args.root)
     except FileNotFoundError as exc:

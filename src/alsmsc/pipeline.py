@@ -24,7 +24,8 @@ from pathlib import Path
 from .paths import Layout
 
 # Modules only the build uses; analysis notebooks never import them, so editing them re-runs no notebook.
-BUILD_ONLY_MODULES = {"cli.py", "pipeline.py", "report.py", "status.py", "bibliography.py", "dictionary.py", "__main__.py"}
+BUILD_ONLY_MODULES = {"cli.py", "pipeline.py", "report.py", "status.py", "bibliography.py", "dictionary.py", "__main__.py",
+                      "meta_cli.py", "registry.py", "registry_cli.py", "release.py"}
 
 
 class BuildError(Exception):

@@ -1,0 +1,170 @@
+"""ClinicalTrials.gov (API v2) records: import, compare with the dataset, and fetch.
+
+A study is the v2 JSON object with ``protocolSection`` (identification, status, design, conditions, interventions,
+locations modules) and ``hasResults``; a search page is ``{"studies": [...], "nextPageToken": ...}``.
+Missing modules give missing fields, never a crash; a record that is not a study gives a RegistryError that says
+which record and what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+API = "https://clinicaltrials.gov/api/v2/studies"
+USER_AGENT = "alsmsc-living-review/0.1 (registry watch for a living systematic review; contact via the project repository)"
+DEFAULT_QUERY = {"query.cond": "amyotrophic lateral sclerosis", "query.intr": "mesenchymal"}
+# Registry status -> the dataset's status vocabulary (for the diff).
+STATUS_MAP = {"RECRUITING": "ongoing", "NOT_YET_RECRUITING": "ongoing", "ACTIVE_NOT_RECRUITING": "ongoing", "ENROLLING_BY_INVITATION": "ongoing",
+              "SUSPENDED": "ongoing", "COMPLETED": "completed", "TERMINATED": "terminated", "WITHDRAWN": "withdrawn", "UNKNOWN": "unknown"}
+
+
+class RegistryError(ValueError):
+    """A registry file or response that cannot be read; the message names the file and record."""
+
+
+@dataclass
+class TrialRecord:
+    nct_id: str
+    title: str | None = None
+    status: str | None = None
+    phases: list[str] = field(default_factory=list)
+    enrollment: int | None = None
+    enrollment_type: str | None = None
+    start_date: str | None = None
+    completion_date: str | None = None
+    first_posted: str | None = None
+    conditions: list[str] = field(default_factory=list)
+    interventions: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    has_results: bool = False
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _get(obj, *path, default=None):
+    for key in path:
+        if not isinstance(obj, dict) or key not in obj:
+            return default
+        obj = obj[key]
+    return obj
+
+
+def normalise(study, where: str = "record") -> TrialRecord:
+    if not isinstance(study, dict):
+        raise RegistryError(f"{where}: a study must be a JSON object, got {type(study).__name__}")
+    protocol = study.get("protocolSection")
+    if not isinstance(protocol, dict):
+        raise RegistryError(f"{where}: no 'protocolSection'; this is not a ClinicalTrials.gov API v2 study")
+    nct = _get(protocol, "identificationModule", "nctId")
+    if not isinstance(nct, str) or not nct.startswith("NCT") or len(nct) != 11 or not nct[3:].isdigit():
+        raise RegistryError(f"{where}: protocolSection.identificationModule.nctId is missing or malformed ({nct!r}); expected NCT followed by 8 digits")
+    count = _get(protocol, "designModule", "enrollmentInfo", "count")
+    if count is not None and not isinstance(count, int):
+        raise RegistryError(f"{where} ({nct}): enrollmentInfo.count must be a whole number, got {count!r}")
+    locations = _get(protocol, "contactsLocationsModule", "locations", default=[]) or []
+    return TrialRecord(
+        nct_id=nct,
+        title=_get(protocol, "identificationModule", "officialTitle") or _get(protocol, "identificationModule", "briefTitle"),
+        status=_get(protocol, "statusModule", "overallStatus"),
+        phases=list(_get(protocol, "designModule", "phases", default=[]) or []),
+        enrollment=count,
+        enrollment_type=_get(protocol, "designModule", "enrollmentInfo", "type"),
+        start_date=_get(protocol, "statusModule", "startDateStruct", "date"),
+        completion_date=_get(protocol, "statusModule", "completionDateStruct", "date"),
+        first_posted=_get(protocol, "statusModule", "studyFirstPostDateStruct", "date"),
+        conditions=list(_get(protocol, "conditionsModule", "conditions", default=[]) or []),
+        interventions=[i.get("name", "") for i in (_get(protocol, "armsInterventionsModule", "interventions", default=[]) or []) if isinstance(i, dict)],
+        countries=sorted({loc.get("country") for loc in locations if isinstance(loc, dict) and loc.get("country")}),
+        has_results=bool(study.get("hasResults", False)),
+    )
+
+
+def parse(payload, source: str) -> list[TrialRecord]:
+    """A single study or a search page."""
+    if isinstance(payload, dict) and "studies" in payload:
+        if not isinstance(payload["studies"], list):
+            raise RegistryError(f"{source}: 'studies' must be a list")
+        return [normalise(s, f"{source}: studies[{i}]") for i, s in enumerate(payload["studies"])]
+    return [normalise(payload, source)]
+
+
+def load(path: Path | str) -> list[TrialRecord]:
+    path = Path(path)
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RegistryError(f"{path}: file not found") from None
+    except json.JSONDecodeError as exc:
+        raise RegistryError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg} (column {exc.colno})") from None
+    return parse(payload, str(path))
+
+
+def fetch(query: dict | None = None, base_url: str = API, page_size: int = 100, max_pages: int = 20, timeout: float = 30,
+          retries: int = 3, backoff: float = 2.0, sleep=time.sleep) -> list[TrialRecord]:
+    """Every page of a v2 search, politely: a descriptive user agent, a timeout, retries with backoff on 429/5xx."""
+    params = {**(query or DEFAULT_QUERY), "pageSize": str(page_size), "format": "json"}
+    records, token = [], None
+    for page in range(max_pages):
+        if token:
+            params["pageToken"] = token
+        url = f"{base_url}?{urllib.parse.urlencode(params)}"
+        payload = _get_json(url, timeout, retries, backoff, sleep)
+        records += parse(payload, f"page {page + 1}")
+        token = payload.get("nextPageToken") if isinstance(payload, dict) else None
+        if not token:
+            return records
+    raise RegistryError(f"more than {max_pages} pages; narrow the query or raise max_pages")
+
+
+def _get_json(url: str, timeout: float, retries: int, backoff: float, sleep):
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
+    for attempt in range(retries + 1):
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return json.loads(response.read().decode("utf-8"))
+        except urllib.error.HTTPError as exc:
+            if exc.code not in (429, 500, 502, 503, 504) or attempt == retries:
+                raise RegistryError(f"{url}: HTTP {exc.code} {exc.reason}") from None
+        except (urllib.error.URLError, TimeoutError) as exc:
+            if attempt == retries:
+                raise RegistryError(f"{url}: {getattr(exc, 'reason', exc)}") from None
+        except json.JSONDecodeError as exc:
+            raise RegistryError(f"{url}: the response is not JSON ({exc.msg})") from None
+        sleep(backoff * (2**attempt))
+    raise AssertionError("unreachable")
+
+
+def diff(records: list[TrialRecord], clinical: pd.DataFrame) -> dict[str, list[dict]]:
+    """What the registry says that the dataset does not: new trials, status and enrollment changes, new results."""
+    known: dict[str, pd.Series] = {}
+    for _, row in clinical.iterrows():
+        for nct in str(row["registry_ids"] if pd.notna(row["registry_ids"]) else "").split(";"):
+            # The registration's own record (study_id == NCT id) speaks for the registry; otherwise the first report.
+            if nct.startswith("NCT") and (nct not in known or row["study_id"] == nct):
+                known[nct] = row
+    out = {"new": [], "status_changed": [], "enrollment_changed": [], "results_posted": []}
+    for r in sorted(records, key=lambda r: r.nct_id):
+        row = known.get(r.nct_id)
+        if row is None:
+            out["new"].append({"nct_id": r.nct_id, "title": r.title, "status": r.status, "enrollment": r.enrollment})
+            continue
+        registry_status = STATUS_MAP.get(r.status or "", "unknown")
+        dataset_status = row["status"]
+        comparable = {"completed_unpublished": "completed", "published": "completed"}.get(dataset_status, dataset_status)
+        if r.status and registry_status != comparable:
+            out["status_changed"].append({"nct_id": r.nct_id, "study_id": row["study_id"], "dataset": dataset_status, "registry": r.status})
+        if r.enrollment is not None and pd.notna(row["n_enrolled"]) and int(row["n_enrolled"]) != r.enrollment:
+            out["enrollment_changed"].append({"nct_id": r.nct_id, "study_id": row["study_id"], "dataset": int(row["n_enrolled"]),
+                                              "registry": r.enrollment, "type": r.enrollment_type})
+        if r.has_results and dataset_status != "published":
+            out["results_posted"].append({"nct_id": r.nct_id, "study_id": row["study_id"], "dataset_status": dataset_status})
+    return out

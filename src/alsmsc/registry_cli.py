@@ -1,0 +1,47 @@
+"""`alsmsc registry import|diff`: ClinicalTrials.gov records against the dataset."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from . import registry
+
+
+def _records(args) -> list[registry.TrialRecord]:
+    if args.fetch:
+        return registry.fetch(timeout=args.timeout)
+    if not args.file:
+        raise registry.RegistryError("give FILE.json, or --fetch to query the live API")
+    return registry.load(args.file)
+
+
+def run(args, layout_factory) -> int:
+    try:
+        records = _records(args)
+    except registry.RegistryError as exc:
+        print(f"alsmsc registry: {exc}", file=sys.stderr)
+        return 1
+    if args.action == "import":
+        if args.json:
+            print(json.dumps([r.as_dict() for r in records], indent=1))
+        else:
+            for r in records:
+                print(f"{r.nct_id}  {r.status or '?':<24} n={r.enrollment if r.enrollment is not None else '?':<5} "
+                      f"{','.join(r.phases) or '-':<14} results={'yes' if r.has_results else 'no':<3}  {r.title or ''}")
+        return 0
+    from . import data
+
+    layout = layout_factory()
+    clinical = data.load(layout.data, ["clinical_studies"])["clinical_studies"]
+    changes = registry.diff(records, clinical)
+    if args.json:
+        print(json.dumps(changes, indent=1))
+    else:
+        labels = {"new": "new trials (not in the dataset)", "status_changed": "status changed", "enrollment_changed": "enrollment changed",
+                  "results_posted": "results newly posted"}
+        for key, label in labels.items():
+            print(f"{label}: {len(changes[key])}")
+            for item in changes[key]:
+                print("  " + ", ".join(f"{k}={v}" for k, v in item.items()))
+    return 3 if any(changes.values()) and args.exit_code else 0
