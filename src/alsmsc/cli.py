@@ -30,6 +30,8 @@ commands:
   meta       pool effect sizes from a CSV (study, yi, vi[, year]): FE, DL, REML or PM, Knapp-Hartung, prediction
              interval, leave-one-out, cumulative; results agree with R's metafor
   escalc     compute effect sizes yi, vi from arm-level columns (MD, SMD, ROM, RR, OR, RD, PLO), as metafor names them
+  release    bump the dataset version: changelog from the diff against the previous release, drift check,
+             checksums and CITATION.cff updated
   registry   import ClinicalTrials.gov API v2 JSON, or diff it against the dataset (new trials, status, enrollment,
              results); --fetch queries the live API
 
@@ -79,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
                                    "ai, bi, ci, di (RR, OR, RD); xi, ni (PLO). Writes CSV (study, yi, vi) to standard output.")
     e.add_argument("measure", metavar="MEASURE", help="MD, SMD, ROM, RR, OR, RD or PLO")
     e.add_argument("input", metavar="INPUT.csv")
+    rl = sub.add_parser("release", help="new dataset version with changelog and drift check",
+                        description="Set data/datapackage.json to VERSION, refresh checksums, write the CHANGELOG entry from the "
+                                    "field-by-field diff against the previous release (found in git history), flag a material update "
+                                    "when a pooled estimate moved beyond THRESHOLD or its CI crossed the null, and update CITATION.cff.")
+    rl.add_argument("version", metavar="X.Y.Z")
+    rl.add_argument("--date", default=None, help="release date YYYY-MM-DD (default: today)")
+    rl.add_argument("--threshold", type=float, default=0.10, help="relative change of a pooled estimate that counts as material (default 0.10)")
     g = sub.add_parser("registry", help="ClinicalTrials.gov records: import or diff against the dataset",
                        description="Read ClinicalTrials.gov API v2 JSON (one study, or a search page with 'studies') and either list "
                                    "the normalised records (import) or report what differs from data/clinical_studies.csv (diff).")
@@ -110,7 +119,20 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"alsmsc: {exc}", file=sys.stderr)
         return 2
-    return {"build": _build, "run": _run, "validate": _validate, "rehash": _rehash, "clean": _clean}[args.command](layout, args)
+    return {"build": _build, "run": _run, "validate": _validate, "rehash": _rehash, "clean": _clean, "release": _release}[args.command](layout, args)
+
+
+def _release(layout: Layout, args) -> int:
+    from .release import ReleaseError, release
+
+    try:
+        entry, flags = release(layout, args.version, args.date, args.threshold)
+    except ReleaseError as exc:
+        print(f"alsmsc release: {exc}", file=sys.stderr)
+        return 1
+    print(entry)
+    print(f"released data version {args.version}" + (" — MATERIAL UPDATE" if flags else ""))
+    return 0
 
 
 def _validate(layout: Layout, args) -> int:

@@ -1,0 +1,178 @@
+"""`alsmsc release X.Y.Z`: a new dataset version with a changelog written from the actual diff and a drift check.
+
+The previous release is the last commit in which data/datapackage.json carried the current version (found with
+`git log -S`), so no copy of old data is kept in the repository.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import data
+from .io import atomic_write_text
+from .paths import Layout
+
+SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+class ReleaseError(Exception):
+    pass
+
+
+@dataclass
+class TableDiff:
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: list[tuple[str, str, str, str]] = field(default_factory=list)  # key, column, old, new
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+
+def _git(layout: Layout, *args: str) -> str:
+    proc = subprocess.run(["git", *args], cwd=layout.root, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ReleaseError(f"git {' '.join(args)} failed: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def previous_release_commit(layout: Layout, version: str) -> str:
+    """The newest commit whose datapackage.json has "version": version."""
+    for commit in _git(layout, "log", "--format=%H", "-S", f'"version": "{version}"', "--", "data/datapackage.json").split():
+        desc = json.loads(_git(layout, "show", f"{commit}:data/datapackage.json"))
+        if desc.get("version") == version:
+            return commit
+    raise ReleaseError(f"no commit has data/datapackage.json at version {version}; commit the current release first")
+
+
+def export_data(layout: Layout, commit: str, dest: Path) -> Path:
+    """The data/ folder as it was at ``commit``, written to ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in _git(layout, "ls-tree", "--name-only", commit, "data/").split():
+        (dest / Path(name).name).write_bytes(subprocess.run(["git", "show", f"{commit}:{name}"], cwd=layout.root, capture_output=True, check=True).stdout)
+    return dest
+
+
+def _key(row, pk: list[str]) -> str:
+    return " / ".join(str(row[c]) for c in pk)
+
+
+def diff_tables(old_dir: Path, new_dir: Path) -> dict[str, TableDiff]:
+    old_desc = data.resources(data.read_descriptor(old_dir / "datapackage.json"))
+    new_desc = data.read_descriptor(new_dir / "datapackage.json")
+    out = {}
+    for res in new_desc["resources"]:
+        name = res["name"]
+        pk = res["schema"].get("primaryKey") or [res["schema"]["fields"][0]["name"]]
+        new = pd.read_csv(new_dir / res["path"], dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        old = (pd.read_csv(old_dir / old_desc[name]["path"], dtype=str, keep_default_na=False, encoding="utf-8-sig")
+               if name in old_desc and (old_dir / old_desc[name]["path"]).exists() else new.iloc[0:0])
+        old_rows = {_key(r, pk): r for _, r in old.iterrows()}
+        new_rows = {_key(r, pk): r for _, r in new.iterrows()}
+        d = TableDiff(added=sorted(set(new_rows) - set(old_rows)), removed=sorted(set(old_rows) - set(new_rows)))
+        for key in sorted(set(old_rows) & set(new_rows)):
+            for col in new.columns:
+                before = old_rows[key].get(col, "")
+                if before != new_rows[key][col]:
+                    d.changed.append((key, col, before, new_rows[key][col]))
+        out[name] = d
+    return out
+
+
+NULL = {"MD": 0.0, "RR": 0.0, "ROM": 0.0, "OR": 0.0}  # on the analysis (log) scale
+
+
+def drift(old_dir: Path, new_dir: Path, threshold: float) -> list[dict]:
+    """Pooled estimates that moved by more than ``threshold`` (relative, on the analysis scale) or whose 95% CI now
+    crosses, or no longer crosses, the null. These make a release a 'material update'."""
+    from . import synthesis
+
+    reads = ["clinical_outcomes", "clinical_arms", "preclinical_studies"]
+    before = synthesis.build_all(data.load(old_dir, reads))
+    after = synthesis.build_all(data.load(new_dir, reads))
+    flags = []
+    for key, new in after.items():
+        old = before.get(key)
+        if not new.pooled and not (old and old.pooled):
+            continue
+        if not (old and old.pooled) or not new.pooled:
+            flags.append({"comparison": key, "reason": "now pooled" if new.pooled else "no longer pooled"})
+            continue
+        a, b = old.result, new.result
+        moved = abs(b.estimate - a.estimate) / max(abs(a.estimate), 1e-12)
+        if moved > threshold:
+            flags.append({"comparison": key, "reason": f"estimate moved {moved:.0%} ({a.estimate:.3g} -> {b.estimate:.3g}, analysis scale)"})
+        if new.measure in NULL:
+            null = NULL[new.measure]
+            crossed_before, crossed_after = a.ci_lb <= null <= a.ci_ub, b.ci_lb <= null <= b.ci_ub
+            if crossed_before != crossed_after:
+                flags.append({"comparison": key, "reason": "95% CI now " + ("includes" if crossed_after else "excludes") + " no effect"})
+    return flags
+
+
+def changelog_entry(version: str, date: str, diffs: dict[str, TableDiff], flags: list[dict]) -> str:
+    event = "Material update" if flags else "Update"
+    summary = []
+    for name, d in diffs.items():
+        if not d.empty:
+            summary.append(f"{name}: {len(d.added)} added, {len(d.removed)} removed, {len({k for k, *_ in d.changed})} changed")
+    lines = [f"## {version} — {date}", "", "| Date | Event | Description |", "|---|---|---|",
+             f"| {date} | {event} | {'; '.join(summary) or 'no data changes'} |", ""]
+    if flags:
+        lines += ["**Material update.** The conclusions may have changed:", ""]
+        lines += [f"- `{f['comparison']}`: {f['reason']}" for f in flags] + [""]
+    for name, d in diffs.items():
+        if d.empty:
+            continue
+        lines += [f"### `{name}`", ""]
+        lines += [f"- added: `{k}`" for k in d.added]
+        lines += [f"- removed: `{k}`" for k in d.removed]
+        for key, col, old, new in d.changed:
+            lines.append(f"- changed `{key}` · `{col}`: {_short(old)} → {_short(new)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _short(value: str, limit: int = 80) -> str:
+    text = (value or "(blank)").replace("|", "/").replace("\n", " ")
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return "`" + text.replace("`", "'") + "`"
+
+
+def release(layout: Layout, version: str, date: str | None = None, threshold: float = 0.10) -> tuple[str, list[dict]]:
+    if not SEMVER.match(version):
+        raise ReleaseError(f"version {version!r} is not X.Y.Z")
+    desc = data.read_descriptor(layout.datapackage)
+    current = desc.get("version", "0.0.0")
+    if tuple(map(int, version.split("."))) <= tuple(map(int, current.split("."))):
+        raise ReleaseError(f"version {version} must be greater than the current {current}")
+    data.rehash(layout.data)  # the release records the data as they are now
+    problems = data.validate(layout.data)
+    if problems:
+        raise ReleaseError("the data are not valid; fix these first:\n" + "\n".join(map(str, problems)))
+    date = date or dt.date.today().isoformat()
+    with tempfile.TemporaryDirectory(prefix="alsmsc-release-") as tmp:
+        previous = export_data(layout, previous_release_commit(layout, current), Path(tmp) / "previous")
+        diffs = diff_tables(previous, layout.data)
+        flags = drift(previous, layout.data, threshold)
+    entry = changelog_entry(version, date, diffs, flags)
+    desc = data.read_descriptor(layout.datapackage)
+    desc["version"], desc["created"] = version, f"{date}T00:00:00Z"
+    data.write_descriptor(layout.datapackage, desc)
+    changelog = layout.data / "CHANGELOG.md"
+    head, _, rest = changelog.read_text(encoding="utf-8").partition("\n## ")
+    atomic_write_text(changelog, head.rstrip() + "\n\n" + entry + ("\n## " + rest if rest else ""))
+    cff = layout.root / "CITATION.cff"
+    if cff.exists():
+        text = re.sub(r"(?m)^version: .*$", f"version: {version}", cff.read_text(encoding="utf-8"))
+        atomic_write_text(cff, re.sub(r"(?m)^date-released: .*$", f"date-released: {date}", text))
+    return entry, flags

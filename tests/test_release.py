@@ -1,0 +1,85 @@
+"""`alsmsc release`: version bump, changelog from the real diff, drift flag, CITATION.cff — in a throwaway git repo.
+
+The data edits are fixture changes in a copy; they are never published.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from alsmsc import data
+
+from .conftest import alsmsc, copy_project
+
+pytestmark = pytest.mark.fixture_data
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
+                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
+                        "GIT_COMMITTER_EMAIL": "t@example.org", "HOME": str(root), "PATH": "/usr/bin:/bin"})
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    root = copy_project(tmp_path / "p")
+    for extra in ("CITATION.cff",):
+        (root / extra).write_text((Path(__file__).resolve().parents[1] / extra).read_text())
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "release 1.0.0")
+    return root
+
+
+def edit(path: Path, key_col: str, key: str, column: str, value: str) -> None:
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    fields = list(rows[0])
+    next(r for r in rows if r[key_col] == key)[column] = value
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def test_release_writes_changelog_from_the_diff(repo):
+    edit(repo / "data" / "clinical_studies.csv", "study_id", "Staff2016", "notes", "Fixture note changed by the release test.")
+    proc = alsmsc(repo, "release", "1.0.1", "--date", "2027-01-15")
+    assert proc.returncode == 0, proc.stderr
+    changelog = (repo / "data" / "CHANGELOG.md").read_text()
+    assert changelog.index("## 1.0.1 — 2027-01-15") < changelog.index("## 1.0.0")
+    assert "| 2027-01-15 | Update | clinical_studies: 0 added, 0 removed, 1 changed |" in changelog
+    assert "changed `Staff2016` · `notes`:" in changelog and "Fixture note changed" in changelog
+    assert data.release(repo / "data") == {"name": "als-msc-evidence", "version": "1.0.1", "date": "2027-01-15"}
+    assert data.validate(repo / "data") == []  # checksums were refreshed
+    cff = yaml.safe_load((repo / "CITATION.cff").read_text())
+    assert str(cff["version"]) == "1.0.1" and str(cff["date-released"]) == "2027-01-15"
+
+
+def test_a_moved_pooled_estimate_is_a_material_update(repo):
+    # Fixture change: many more serious adverse events in one single-arm study moves the pooled proportion.
+    edit(repo / "data" / "clinical_outcomes.csv", "outcome_id", "Nabavi2021:msc:all:serious_adverse_events:none", "events", "12")
+    proc = alsmsc(repo, "release", "1.1.0", "--date", "2027-02-01")
+    assert proc.returncode == 0, proc.stderr
+    assert "MATERIAL UPDATE" in proc.stdout
+    changelog = (repo / "data" / "CHANGELOG.md").read_text()
+    assert "| Material update |" in changelog and "`prop_serious_adverse_events`: estimate moved" in changelog
+
+
+@pytest.mark.parametrize("version,message", [("1.0", "is not X.Y.Z"), ("0.9.0", "must be greater than the current 1.0.0")])
+def test_bad_versions_are_refused(repo, version, message):
+    proc = alsmsc(repo, "release", version)
+    assert proc.returncode == 1 and message in proc.stderr
+    assert data.release(repo / "data")["version"] == "1.0.0"
+
+
+def test_invalid_data_are_not_released(repo):
+    edit(repo / "data" / "clinical_studies.csv", "study_id", "Staff2016", "cell_source", "spleen")
+    proc = alsmsc(repo, "release", "1.0.1")
+    assert proc.returncode == 1 and "'spleen' is not allowed" in proc.stderr
+    assert data.release(repo / "data")["version"] == "1.0.0"
