@@ -30,6 +30,7 @@ commands:
   meta       pool effect sizes from a CSV (study, yi, vi[, year]): FE, DL, REML or PM, Knapp-Hartung, prediction
              interval, leave-one-out, cumulative; results agree with R's metafor
   escalc     compute effect sizes yi, vi from arm-level columns (MD, SMD, ROM, RR, OR, RD, PLO), as metafor names them
+  new-study  add a correctly shaped record (fill what you read; the rest is marked not reported) and validate it
   release    bump the dataset version: changelog from the diff against the previous release, drift check,
              checksums and CITATION.cff updated
   registry   import ClinicalTrials.gov API v2 JSON, or diff it against the dataset (new trials, status, enrollment,
@@ -81,6 +82,24 @@ def _parser() -> argparse.ArgumentParser:
                                    "ai, bi, ci, di (RR, OR, RD); xi, ni (PLO). Writes CSV (study, yi, vi) to standard output.")
     e.add_argument("measure", metavar="MEASURE", help="MD, SMD, ROM, RR, OR, RD or PLO")
     e.add_argument("input", metavar="INPUT.csv")
+    ns = sub.add_parser("new-study", help="scaffold a new record and validate it",
+                        description="Append a record to studies.csv (and, for clinical records, clinical_studies.csv and an MSC arm). "
+                                    "Only the values given are filled; everything else is blank and listed in not_reported. "
+                                    "The files are restored if the result does not validate.")
+    ns.add_argument("study_id", help="FirstauthorYYYY (e.g. Smith2026), or the NCT id of a registry-only record")
+    ns.add_argument("--type", dest="record_type", choices=["clinical", "review", "background"], default="clinical")
+    ns.add_argument("--author", required=True, help="first author's surname")
+    ns.add_argument("--year", type=int, required=True)
+    ns.add_argument("--title", required=True)
+    ns.add_argument("--url", required=True, help="URL of the page you read")
+    ns.add_argument("--verified-from", required=True, choices=["full_text", "abstract", "registry", "secondary_source"])
+    ns.add_argument("--doi", default="")
+    ns.add_argument("--pmid", default="")
+    ns.add_argument("--registry-ids", default="")
+    ns.add_argument("--journal", default="")
+    ns.add_argument("--publication-type", default="peer_reviewed",
+                    choices=["peer_reviewed", "registry_only", "press_release", "news", "conference_abstract", "regulatory_document", "preprint"])
+    ns.add_argument("--country", default="not_reported")
     rl = sub.add_parser("release", help="new dataset version with changelog and drift check",
                         description="Set data/datapackage.json to VERSION, refresh checksums, write the CHANGELOG entry from the "
                                     "field-by-field diff against the previous release (found in git history), flag a material update "
@@ -119,7 +138,22 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"alsmsc: {exc}", file=sys.stderr)
         return 2
-    return {"build": _build, "run": _run, "validate": _validate, "rehash": _rehash, "clean": _clean, "release": _release}[args.command](layout, args)
+    return {"build": _build, "run": _run, "validate": _validate, "rehash": _rehash, "clean": _clean, "release": _release,
+            "new-study": _new_study}[args.command](layout, args)
+
+
+def _new_study(layout: Layout, args) -> int:
+    from .scaffold import new_study
+
+    problems = new_study(layout, args.study_id, args.record_type, args.author, args.year, args.title, args.url, args.verified_from,
+                         args.doi, args.pmid, args.registry_ids, args.journal, args.publication_type, args.country)
+    if problems:
+        print("alsmsc new-study: the record was not added, because the data would not be valid:", file=sys.stderr)
+        for p in problems:
+            print(p, file=sys.stderr)
+        return 1
+    print(f"added {args.study_id}; complete its blank fields from the source, then run `alsmsc rehash` and `alsmsc validate`")
+    return 0
 
 
 def _release(layout: Layout, args) -> int:

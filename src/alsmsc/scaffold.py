@@ -1,0 +1,65 @@
+"""`alsmsc new-study`: add a correctly shaped record, fill what is known, mark the rest not reported, validate.
+
+Only flags the contributor gives are filled; every other field is left blank (and listed in not_reported where the
+table has that column), so nothing is guessed. If the result does not validate, the files are restored.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from . import data
+from .io import atomic_write_text
+from .paths import Layout
+
+
+def _append(path: Path, row: dict) -> None:
+    text = path.read_text(encoding="utf-8")
+    fields = next(csv.reader(io.StringIO(text)))
+    buf = io.StringIO()
+    csv.DictWriter(buf, fieldnames=fields, lineterminator="\n").writerow({k: row.get(k, "") for k in fields})
+    atomic_write_text(path, text + ("" if text.endswith("\n") else "\n") + buf.getvalue())
+
+
+def new_study(layout: Layout, study_id: str, record_type: str, first_author: str, year: int, title: str, url: str,
+              verified_from: str, doi: str = "", pmid: str = "", registry_ids: str = "", journal: str = "",
+              publication_type: str = "peer_reviewed", country: str = "not_reported") -> list[str]:
+    """Append the record; returns the problems found (the files are restored when there are any)."""
+    files = ["studies.csv"] + (["clinical_studies.csv", "clinical_arms.csv", "screening_log.csv", "risk_of_bias.csv"] if record_type == "clinical" else [])
+    backup = {f: (layout.data / f).read_bytes() for f in files + ["datapackage.json"]}
+    common = {"study_id": study_id, "first_author": first_author, "year": str(year), "doi": doi, "pmid": pmid,
+              "registry_ids": registry_ids, "source_url": url, "verified_from": verified_from}
+    _append(layout.data / "studies.csv", {**common, "record_type": record_type, "title": title, "journal": journal,
+                                          "publication_type": publication_type,
+                                          "notes": "Scaffolded by alsmsc new-study; complete from the source read."})
+    if record_type == "clinical":
+        desc = data.resources(data.read_descriptor(layout.datapackage))
+        fields = [f["name"] for f in desc["clinical_studies"]["schema"]["fields"]]
+        filled = {**common, "country": country, "phase": "not_reported", "design": "single_arm", "randomized": "false",
+                  "control_type": "not_reported", "cell_source": "not_reported", "cell_origin": "not_reported", "product": "MSC",
+                  "status": "published" if publication_type == "peer_reviewed" else "unknown",
+                  "notes": "Scaffolded by alsmsc new-study: design defaults to single_arm; correct it and fill the blanks from the source."}
+        optional = [f for f in fields if f not in filled and f not in ("not_reported", "overlaps_with", "safety_summary", "efficacy_summary")]
+        filled["not_reported"] = ";".join(sorted(f for f in optional + ["doi", "pmid", "registry_ids"] if not filled.get(f)))
+        _append(layout.data / "clinical_studies.csv", filled)
+        _append(layout.data / "clinical_arms.csv", {"study_id": study_id, "arm": "msc", "role": "msc", "description": "MSC (to be described)",
+                                                    "source_url": url, "verified_from": verified_from})
+        import datetime as _dt
+
+        version = data.release(layout.data)["version"]
+        record_id = f"DOI:{doi}" if doi else f"PMID:{pmid}" if pmid else (registry_ids.split(";")[0] if registry_ids else f"URL:{url}")
+        _append(layout.data / "screening_log.csv", {"record_id": record_id, "source": "other_methods", "search_date": _dt.date.today().isoformat(),
+                                                     "title_abstract_decision": "include", "full_text_decision": "include", "record_type": "clinical",
+                                                     "study_id": study_id, "review_version": version, "notes": "Added with alsmsc new-study."})
+        for domain in ("confounding", "selection of participants", "classification of interventions", "deviations from intended interventions",
+                       "missing data", "measurement of outcomes", "selection of the reported result", "overall"):
+            _append(layout.data / "risk_of_bias.csv", {"study_id": study_id, "tool": "ROBINS-I", "domain": domain, "judgement": "no_information",
+                                                        "support": "Not yet assessed (record scaffolded by alsmsc new-study).", "assessor": ""})
+    data.rehash(layout.data)
+    problems = [str(p) for p in data.validate(layout.data)]
+    if problems:
+        for name, content in backup.items():
+            (layout.data / name).write_bytes(content)
+    return problems
