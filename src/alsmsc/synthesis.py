@@ -71,56 +71,51 @@ def _years(studies: pd.DataFrame) -> dict[str, int]:
 
 def _variance(row) -> float:
     """Variance of a mean from its SD (with n) or its SE."""
-    if row["dispersion_type"] == "se":
+    if row["dispersion_type"] == "se" and pd.notna(row["dispersion"]):
         return float(row["dispersion"]) ** 2
-    if row["dispersion_type"] == "sd" and pd.notna(row["n"]):
+    if row["dispersion_type"] == "sd" and pd.notna(row["dispersion"]) and pd.notna(row["n"]):
         return float(row["dispersion"]) ** 2 / float(row["n"])
     return np.nan
+
+
+def _paired_arms(outcomes: pd.DataFrame, arms: pd.DataFrame, measure: str, needed: list[str]):
+    """(study, MSC row, control row, timepoint) for each study reporting ``measure`` in both arms for the whole
+    population; the last timepoint both arms report is used."""
+    roles = dict(zip(zip(arms["study_id"], arms["arm"]), arms["role"]))
+    data = outcomes[(outcomes["measure"] == measure) & (outcomes["subgroup"] == "all")].dropna(subset=needed).copy()
+    data["role"] = [roles.get((s, a)) for s, a in zip(data["study_id"], data["arm"])]
+    for sid, g in data.groupby("study_id"):
+        msc, ctl = g[g["role"] == "msc"], g[g["role"] == "control"]
+        common = sorted(set(msc["timepoint_months"].dropna()) & set(ctl["timepoint_months"].dropna()))
+        if common:
+            t = common[-1]
+            yield sid, msc[msc["timepoint_months"] == t].iloc[0], ctl[ctl["timepoint_months"] == t].iloc[0], float(t)
 
 
 def controlled_mean_difference(outcomes: pd.DataFrame, arms: pd.DataFrame, studies: pd.DataFrame, measure: str,
                                title: str) -> Comparison:
     """MSC minus control mean of ``measure`` per study (whole population, last timepoint both arms report)."""
-    roles = dict(zip(zip(arms["study_id"], arms["arm"]), arms["role"]))
-    data = outcomes[(outcomes["measure"] == measure) & (outcomes["subgroup"] == "all") & outcomes["mean"].notna()].copy()
-    data["role"] = [roles.get((s, a)) for s, a in zip(data["study_id"], data["arm"])]
-    data["var"] = [_variance(r) for _, r in data.iterrows()]
     rows = []
-    for sid, g in data.groupby("study_id"):
-        msc, ctl = g[g["role"] == "msc"], g[g["role"] == "control"]
-        common = sorted(set(msc["timepoint_months"].dropna()) & set(ctl["timepoint_months"].dropna()))
-        if not common:
+    for sid, m, c, t in _paired_arms(outcomes, arms, measure, ["mean"]):
+        vm, vc = _variance(m), _variance(c)
+        if np.isnan(vm) or np.isnan(vc):
             continue
-        t = common[-1]
-        m = msc[msc["timepoint_months"] == t].iloc[0]
-        c = ctl[ctl["timepoint_months"] == t].iloc[0]
-        if np.isnan(m["var"]) or np.isnan(c["var"]):
-            continue
-        rows.append({"study": sid, "year": _years(studies)[sid], "timepoint_months": float(t),
+        rows.append({"study": sid, "year": _years(studies)[sid], "timepoint_months": t,
                      "n_msc": m["n"], "n_control": c["n"], "mean_msc": float(m["mean"]), "mean_control": float(c["mean"]),
-                     "yi": float(m["mean"] - c["mean"]), "vi": float(m["var"] + c["var"])})
+                     "yi": float(m["mean"] - c["mean"]), "vi": vm + vc})
     frame = pd.DataFrame(rows, columns=["study", "year", "timepoint_months", "n_msc", "n_control", "mean_msc", "mean_control", "yi", "vi"])
     return Comparison(f"md_{measure}", title, "MD", "mean difference, MSC minus control (positive favours MSC for ALSFRS-R)", _ci(frame))
 
 
 def controlled_risk_ratio(outcomes: pd.DataFrame, arms: pd.DataFrame, studies: pd.DataFrame, measure: str, title: str) -> Comparison:
     """Risk ratio MSC vs control of ``measure`` counts (whole population, last common timepoint)."""
-    roles = dict(zip(zip(arms["study_id"], arms["arm"]), arms["role"]))
-    data = outcomes[(outcomes["measure"] == measure) & (outcomes["subgroup"] == "all") & outcomes["events"].notna() & outcomes["total"].notna()].copy()
-    data["role"] = [roles.get((s, a)) for s, a in zip(data["study_id"], data["arm"])]
     rows = []
-    for sid, g in data.groupby("study_id"):
-        msc, ctl = g[g["role"] == "msc"], g[g["role"] == "control"]
-        common = sorted(set(msc["timepoint_months"].dropna()) & set(ctl["timepoint_months"].dropna()))
-        if not common:
-            continue
-        m = msc[msc["timepoint_months"] == common[-1]].iloc[0]
-        c = ctl[ctl["timepoint_months"] == common[-1]].iloc[0]
+    for sid, m, c, t in _paired_arms(outcomes, arms, measure, ["events", "total"]):
         a, n1, cc, n2 = int(m["events"]), int(m["total"]), int(c["events"]), int(c["total"])
         es = meta.escalc("RR", ai=[a], bi=[n1 - a], ci=[cc], di=[n2 - cc])
         if not es.kept[0]:
             continue
-        rows.append({"study": sid, "year": _years(studies)[sid], "timepoint_months": float(common[-1]),
+        rows.append({"study": sid, "year": _years(studies)[sid], "timepoint_months": t,
                      "events_msc": a, "total_msc": n1, "events_control": cc, "total_control": n2, "yi": float(es.yi[0]), "vi": float(es.vi[0])})
     frame = pd.DataFrame(rows, columns=["study", "year", "timepoint_months", "events_msc", "total_msc", "events_control", "total_control", "yi", "vi"])
     return Comparison(f"rr_{measure}", title, "RR", "risk ratio MSC vs control (log scale)", _ci(frame))
