@@ -38,7 +38,7 @@ def test_table_html_escapes_markup_and_shows_missing_as_dash():
 @pytest.mark.fixture_data
 def test_chart_html_is_offline_ready_and_deterministic():
     chart = alt.Chart(FIXTURE.fillna(0)).mark_point().encode(x="study:N", y="n:Q")
-    a, b = charts.to_html(chart, "k", "alt <text>"), charts.to_html(chart, "k", "alt <text>")
+    a, b = charts.to_html(charts.spec(chart), "k", "alt <text>"), charts.to_html(charts.spec(chart), "k", "alt <text>")
     assert a == b
     assert 'id="alsmsc-chart-k"' in a
     assert 'aria-label="alt &lt;text&gt;"' in a

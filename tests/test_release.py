@@ -80,6 +80,8 @@ def test_bad_versions_are_refused(repo, version, message):
 
 def test_invalid_data_are_not_released(repo):
     edit(repo / "data" / "clinical_studies.csv", "study_id", "Staff2016", "cell_source", "spleen")
+    descriptor = (repo / "data" / "datapackage.json").read_bytes()
     proc = alsmsc(repo, "release", "1.0.1")
+    assert (repo / "data" / "datapackage.json").read_bytes() == descriptor  # not even the checksums changed
     assert proc.returncode == 1 and "'spleen' is not allowed" in proc.stderr
     assert data.release(repo / "data")["version"] == "1.0.0"

@@ -44,23 +44,25 @@ def spec(chart: alt.TopLevelMixin) -> dict:
         return chart.to_dict()
 
 
-def spec_json(chart: alt.TopLevelMixin) -> str:
-    return json.dumps(spec(chart), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+def spec_json(chart_spec: dict) -> str:
+    return json.dumps(chart_spec, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
-def to_svg(chart: alt.TopLevelMixin) -> str:
+def to_svg(chart_spec: dict) -> str:
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(spec(chart))
+    return vlc.vegalite_to_svg(chart_spec)
 
 
-def to_html(chart: alt.TopLevelMixin, key: str, alt_text: str, svg: str | None = None) -> str:
-    """Interactive chart HTML with a stable element id, an accessible label and a no-script SVG fallback."""
+def to_html(chart_spec: dict, key: str, alt_text: str, svg: str | None = None) -> str:
+    """Interactive chart HTML with a stable element id, an accessible label and a no-script SVG fallback.
+
+    Takes the spec (``spec(chart)``) rather than the chart: converting a chart validates and serialises all its data,
+    which callers do once and share between the SVG, the JSON file and the HTML."""
     from altair.utils.html import spec_to_html
 
-    svg = svg if svg is not None else to_svg(chart)
+    svg = svg if svg is not None else to_svg(chart_spec)
     div_id = f"alsmsc-chart-{key}"
-    chart_spec = spec(chart)
     body = spec_to_html(
         chart_spec,
         mode="vega-lite",

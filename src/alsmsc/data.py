@@ -143,7 +143,7 @@ def validate(data_dir: Path, today_year: int | None = None) -> list[Problem]:
             readable[name] = _read_typed(path, res["schema"])
         except Exception:  # unreadable tables were already reported by frictionless
             continue
-    problems += rules.check(readable, desc, data_dir, today_year=today_year)
+    problems += rules.check(readable, desc, today_year=today_year)
     return sorted(set(problems), key=_problem_order)
 
 
@@ -296,17 +296,13 @@ def _read_typed(path: Path, schema: dict) -> "pd.DataFrame":
     return frame
 
 
-def load(data_dir: Path | str, reads: Iterable[str], validate_first: bool = False) -> "dict[str, pd.DataFrame]":
+def load(data_dir: Path | str, reads: Iterable[str]) -> "dict[str, pd.DataFrame]":
     """The declared resources (and those they reference) as typed DataFrames.
 
     Only declared resources are returned, so an analysis cannot silently depend on a file the pipeline does not
     know it reads.
     """
     data_dir = Path(data_dir)
-    if validate_first:
-        problems = validate(data_dir)
-        if problems:
-            raise DataError(problems)
     desc = read_descriptor(data_dir / "datapackage.json")
     by_name = resources(desc)
     return {name: _read_typed(data_dir / by_name[name]["path"], by_name[name]["schema"]) for name in resource_closure(desc, reads)}

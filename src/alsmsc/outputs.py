@@ -55,10 +55,11 @@ class Outputs:
 
     def chart(self, key: str, chart, alt_text: str, display: bool = True) -> None:
         """A chart: Vega-Lite spec and static SVG written, interactive HTML glued."""
-        svg = charts.to_svg(chart)
-        atomic_write_text(self.dir / "figures" / f"{key}.vl.json", charts.spec_json(chart))
+        chart_spec = charts.spec(chart)
+        svg = charts.to_svg(chart_spec)
+        atomic_write_text(self.dir / "figures" / f"{key}.vl.json", charts.spec_json(chart_spec))
         atomic_write_text(self.dir / "figures" / f"{key}.svg", svg)
-        html_text = charts.to_html(chart, key, alt_text, svg=svg)
+        html_text = charts.to_html(chart_spec, key, alt_text, svg=svg)
         _glue(key, charts.ChartDisplay(html_text, alt_text), display)
 
     def svg(self, key: str, svg_text: str, alt_text: str, display: bool = True) -> None:

@@ -155,9 +155,11 @@ def release(layout: Layout, version: str, date: str | None = None, threshold: fl
     current = desc.get("version", "0.0.0")
     if tuple(map(int, version.split("."))) <= tuple(map(int, current.split("."))):
         raise ReleaseError(f"version {version} must be greater than the current {current}")
+    original = layout.datapackage.read_bytes()
     data.rehash(layout.data)  # the release records the data as they are now
     problems = data.validate(layout.data)
     if problems:
+        layout.datapackage.write_bytes(original)  # a refused release changes nothing
         raise ReleaseError("the data are not valid; fix these first:\n" + "\n".join(map(str, problems)))
     date = date or dt.date.today().isoformat()
     with tempfile.TemporaryDirectory(prefix="alsmsc-release-") as tmp:

@@ -7,7 +7,6 @@ parsed; schema-level problems in the same rows are reported by frictionless alon
 from __future__ import annotations
 
 import datetime as _dt
-from pathlib import Path
 from typing import Callable, Iterator
 
 import pandas as pd
@@ -23,7 +22,7 @@ def rule(fn):
     return fn
 
 
-def check(tables: Tables, desc: dict, data_dir: Path, today_year: int | None = None) -> list[Problem]:
+def check(tables: Tables, desc: dict, today_year: int | None = None) -> list[Problem]:
     year = today_year or _dt.date.today().year
     problems: list[Problem] = []
     for fn in RULES:

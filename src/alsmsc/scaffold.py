@@ -7,6 +7,7 @@ table has that column), so nothing is guessed. If the result does not validate, 
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import io
 from pathlib import Path
 
@@ -46,8 +47,6 @@ def new_study(layout: Layout, study_id: str, record_type: str, first_author: str
         _append(layout.data / "clinical_studies.csv", filled)
         _append(layout.data / "clinical_arms.csv", {"study_id": study_id, "arm": "msc", "role": "msc", "description": "MSC (to be described)",
                                                     "source_url": url, "verified_from": verified_from})
-        import datetime as _dt
-
         version = data.release(layout.data)["version"]
         record_id = f"DOI:{doi}" if doi else f"PMID:{pmid}" if pmid else (registry_ids.split(";")[0] if registry_ids else f"URL:{url}")
         _append(layout.data / "screening_log.csv", {"record_id": record_id, "source": "other_methods", "search_date": _dt.date.today().isoformat(),
