@@ -5,14 +5,14 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .synthesis import Comparison, back_transform
+from .synthesis import Comparison, back_transform, pooled_label
 
 NULL_VALUE = {"MD": 0.0, "RR": 1.0, "OR": 1.0, "ROM": 1.0}
 WIDTH = 520  # a concatenated chart cannot take its width from the page container, so it gets a fixed one
 
 
 def _study_frame(c: Comparison) -> pd.DataFrame:
-    w = c.result.weights if c.pooled else [None] * len(c.rows)
+    w = getattr(c.result, "weights", None) or [None] * len(c.rows)
     frame = pd.DataFrame({
         "study": c.rows["study"].astype(str),
         "year": c.rows["year"].astype(int),
@@ -36,7 +36,7 @@ def forest_plot(c: Comparison, x_title: str) -> alt.VConcatChart | alt.LayerChar
                alt.Tooltip("ci_ub:Q", title="95% CI high", format=".3g"), alt.Tooltip("weight:Q", title="Weight (%)")]
     base = alt.Chart(frame).encode(y=alt.Y("study:N", sort=order, title=None))
     ci = base.mark_rule().encode(x=alt.X("ci_lb:Q", title=x_title, scale=scale), x2="ci_ub:Q", tooltip=tooltip)
-    size = alt.Size("weight:Q", legend=None, scale=alt.Scale(range=[40, 300])) if c.pooled else alt.value(80)
+    size = alt.Size("weight:Q", legend=None, scale=alt.Scale(range=[40, 300])) if frame["weight"].notna().any() else alt.value(80)
     points = base.mark_square(color="#0072B2").encode(x=x, size=size, tooltip=tooltip)
     layers = [ci, points]
     if c.measure in NULL_VALUE:
@@ -46,7 +46,7 @@ def forest_plot(c: Comparison, x_title: str) -> alt.VConcatChart | alt.LayerChar
         return studies
     r = c.result
     est, lo, hi, plo, phi = back_transform(c, [r.estimate, r.ci_lb, r.ci_ub, r.pi_lb, r.pi_ub])
-    label = "Pooled (REML, Knapp-Hartung)"
+    label = f"Pooled ({pooled_label(c)})"
     diamond = pd.DataFrame({"estimate": [lo, est, hi], "top": [0, 0.4, 0], "bottom": [0, -0.4, 0], "row": [label] * 3})
     pi = pd.DataFrame({"pi_lb": [plo], "pi_ub": [phi], "row": [label], "estimate": [est], "ci_lb": [lo], "ci_ub": [hi]})
     y = alt.Y("top:Q", axis=alt.Axis(title=None, labels=False, ticks=False, domain=False, grid=False), scale=alt.Scale(domain=[-1, 1]))

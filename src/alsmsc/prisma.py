@@ -45,25 +45,14 @@ def _version_key(v: str) -> tuple[int, ...]:
     return tuple(int(x) for x in v.split("."))
 
 
-def _studies(study_ids: list[str], clinical: pd.DataFrame) -> int:
-    """Reports that share patients (overlaps_with) count as one study."""
-    parent = {s: s for s in study_ids}
-
-    def find(s):
-        while parent[s] != s:
-            s = parent[s]
-        return s
-
-    overlaps = dict(zip(clinical["study_id"], clinical["overlaps_with"]))
-    for s in study_ids:
-        other = overlaps.get(s)
-        for o in ([] if other is None or pd.isna(other) else str(other).split(";")):
-            if o in parent:
-                parent[find(s)] = find(o)
-    return len({find(s) for s in study_ids})
+def _studies(study_ids: list[str], studies: pd.DataFrame) -> int:
+    """Included reports counted as studies: every clinical record of one trial is one study (PRISMA 2020 counts
+    studies and reports apart); an animal study is its own unit."""
+    trial = dict(zip(studies["study_id"], studies["trial_id"]))
+    return len({trial.get(s) if isinstance(trial.get(s), str) else s for s in study_ids})
 
 
-def flow(log: pd.DataFrame, clinical: pd.DataFrame, version: str) -> Flow:
+def flow(log: pd.DataFrame, studies: pd.DataFrame, version: str) -> Flow:
     """Counts for ``version``: records first screened in it are 'new'; earlier versions' inclusions are 'previous'."""
     current = log[log["review_version"] == version]
     earlier = log[[_version_key(v) < _version_key(version) for v in log["review_version"]]]
@@ -81,8 +70,8 @@ def flow(log: pd.DataFrame, clinical: pd.DataFrame, version: str) -> Flow:
         excluded_screening=int((screened["title_abstract_decision"] == "exclude").sum()), sought=len(sought),
         not_retrieved=int((sought["full_text_decision"] == "not_retrieved").sum()), assessed=len(assessed),
         excluded_full_text={REASON_LABELS.get(k, k): int(v) for k, v in sorted(excluded["exclusion_reason"].value_counts().items())},
-        new_reports=len(included), new_studies=_studies(included["study_id"].tolist(), clinical),
-        previous_studies=_studies(prev_included["study_id"].tolist(), clinical),
+        new_reports=len(included), new_studies=_studies(included["study_id"].tolist(), studies),
+        previous_studies=_studies(prev_included["study_id"].tolist(), studies),
     )
 
 

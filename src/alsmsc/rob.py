@@ -23,7 +23,7 @@ def frame(rob: pd.DataFrame, tool: str) -> pd.DataFrame:
     f["domain_order"] = f["domain"].map({d: i for i, d in enumerate(domains)})
     f["judgement_label"] = f["judgement"].map(_label)
     f["symbol"] = f["judgement"].map(SYMBOLS)
-    return f.sort_values(["study_id", "domain_order"]).reset_index(drop=True)
+    return f.sort_values(["assessed", "domain_order"]).reset_index(drop=True)
 
 
 MAX_STUDIES = 60  # a traffic light with more rows is unreadable and heavy; the summary chart covers every study
@@ -31,10 +31,10 @@ MAX_STUDIES = 60  # a traffic light with more rows is unreadable and heavy; the 
 
 def traffic_light(rob: pd.DataFrame, tool: str) -> alt.LayerChart:
     f = frame(rob, tool)
-    studies = sorted(f["study_id"].unique())
+    studies = sorted(f["assessed"].unique())
     title = TOOL_NAMES.get(tool, tool)
     if len(studies) > MAX_STUDIES:
-        f = f[f["study_id"].isin(studies[:MAX_STUDIES])]
+        f = f[f["assessed"].isin(studies[:MAX_STUDIES])]
         title = f"{title}: first {MAX_STUDIES} of {len(studies)} studies (the summary chart and the table cover all)"
     domains = f.drop_duplicates("domain").sort_values("domain_order")["domain"].tolist()
     present = [j for j in ORDER if j in set(f["judgement"])]
@@ -42,15 +42,15 @@ def traffic_light(rob: pd.DataFrame, tool: str) -> alt.LayerChart:
                        scale=alt.Scale(domain=[_label(j) for j in present], range=[COLOURS[j] for j in present]))
     base = alt.Chart(f).encode(
         x=alt.X("domain:N", sort=domains, title=None, axis=alt.Axis(labelAngle=-40, labelLimit=220)),
-        y=alt.Y("study_id:N", title=None),
-        tooltip=[alt.Tooltip("study_id:N", title="Study"), alt.Tooltip("domain:N", title="Domain"),
+        y=alt.Y("assessed:N", title=None),
+        tooltip=[alt.Tooltip("assessed:N", title="Trial or study"), alt.Tooltip("domain:N", title="Domain"),
                  alt.Tooltip("judgement_label:N", title="Judgement"), alt.Tooltip("support:N", title="Reason")],
     )
     return alt.layer(
         base.mark_circle(size=260, opacity=1).encode(color=colour),
         base.mark_text(fontSize=12, fontWeight="bold").encode(
             text="symbol:N", color=alt.condition(alt.datum.judgement == "critical", alt.value("#ffffff"), alt.value("#000000"))),
-    ).properties(width=24 * len(domains) + 40, height=22 * f["study_id"].nunique(), title=title)
+    ).properties(width=24 * len(domains) + 40, height=22 * f["assessed"].nunique(), title=title)
 
 
 def summary(rob: pd.DataFrame, tool: str) -> alt.Chart:
@@ -75,6 +75,6 @@ def summary(rob: pd.DataFrame, tool: str) -> alt.Chart:
 
 
 def table(rob: pd.DataFrame) -> pd.DataFrame:
-    f = rob.sort_values(["tool", "study_id"]).copy()
-    return pd.DataFrame({"Tool": f["tool"], "Study": f["study_id"], "Domain": f["domain"], "Judgement": f["judgement"].map(_label),
+    f = rob.sort_values(["tool", "assessed"]).copy()
+    return pd.DataFrame({"Tool": f["tool"], "Study": f["assessed"], "Domain": f["domain"], "Judgement": f["judgement"].map(_label),
                          "Reason": f["support"]})

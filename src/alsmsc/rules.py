@@ -7,11 +7,13 @@ parsed; schema-level problems in the same rows are reported by frictionless alon
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from typing import Callable, Iterator
 
 import pandas as pd
 
 from .data import Problem
+from .sources import HostPolicy, split_urls
 
 Tables = dict[str, pd.DataFrame]
 RULES: list[Callable[..., Iterator[Problem]]] = []
@@ -46,13 +48,12 @@ def _split(value) -> list[str]:
 
 @rule
 def years_not_in_future(t: Tables, desc, year) -> Iterator[Problem]:
-    for name in ("studies", "clinical_studies"):
-        frame = t.get(name)
-        if frame is None:
-            continue
-        for line, row in _rows(frame):
-            if not _blank(row["year"]) and int(row["year"]) > year:
-                yield Problem(frame.attrs["source"], line, "year", f"{row['year']} is in the future (this year is {year})")
+    frame = t.get("studies")
+    if frame is None:
+        return
+    for line, row in _rows(frame):
+        if not _blank(row["year"]) and int(row["year"]) > year:
+            yield Problem(frame.attrs["source"], line, "year", f"{row['year']} is in the future (this year is {year})")
 
 
 URL_ONLY_TYPES = ("press_release", "news", "regulatory_document")
@@ -65,39 +66,208 @@ def studies_have_an_identifier(t: Tables, desc, year) -> Iterator[Problem]:
     frame = t.get("studies")
     if frame is None:
         return
+    hosts = t.get("source_hosts")
+    policy = HostPolicy.from_frame(hosts) if hosts is not None else None
     for line, row in _rows(frame):
+        undated = row["publication_type"] == "registry_only" or (row["publication_type"] in URL_ONLY_TYPES and re.search(r"nd[a-z]?$", str(row["study_id"])))
+        if _blank(row["year"]) and not undated:
+            yield Problem(frame.attrs["source"], line, "year", "is required (only a registry record whose posting date was not read, or an "
+                                                               "undated press release keyed ...nd, may leave it blank)")
         if row["publication_type"] in URL_ONLY_TYPES:
             continue
-        if all(_blank(row[c]) for c in ("doi", "pmid", "pmcid", "registry_ids")):
+        if not all(_blank(row[c]) for c in ("doi", "pmid", "pmcid", "registry_ids")):
+            continue
+        full_citation = not _blank(row["journal"]) and not (_blank(row["volume"]) and _blank(row["pages"]))
+        publisher_page = policy is not None and any(policy.classify(u).kind == "publisher" for u in split_urls(row["source_url"]))
+        if not (full_citation or publisher_page):
             yield Problem(frame.attrs["source"], line, "doi",
-                          "needs at least one identifier: doi, pmid, pmcid or registry_ids (only press releases, news and "
-                          "regulatory documents may rely on source_url alone)")
+                          "needs an identifier (doi, pmid, pmcid or registry_ids), a full citation (journal with volume or pages) "
+                          "or the publisher's page in source_url; only press releases, news and regulatory documents may rely "
+                          "on another URL alone")
+
+
+# --------------------------------------------------------------------------- source policy
+
+SOURCED_TABLES = ("trials", "studies", "clinical_arms", "clinical_outcomes", "preclinical_studies", "background_facts")
 
 
 @rule
-def clinical_counts_consistent(t: Tables, desc, year) -> Iterator[Problem]:
-    frame = t.get("clinical_studies")
+def sources_follow_the_policy(t: Tables, desc, year) -> Iterator[Problem]:
+    """source_url holds only authoritative pages (at least one, required by the schema); read_url may add secondary
+    copies; no URL anywhere may point at a host that is never evidence or at a host the policy does not list."""
+    hosts = t.get("source_hosts")
+    if hosts is None:
+        return
+    policy = HostPolicy.from_frame(hosts)
+    policy_file = hosts.attrs["source"]
+    for name in SOURCED_TABLES:
+        frame = t.get(name)
+        if frame is None:
+            continue
+        src = frame.attrs["source"]
+        for line, row in _rows(frame):
+            for col in ("source_url", "read_url"):
+                for url in split_urls(row[col]):
+                    if re.search(r"[^/]https?://", url[8:]):
+                        yield Problem(src, line, col, f"{url!r} is two URLs run together; separate URLs with a space")
+                        continue
+                    v = policy.classify(url)
+                    if v.category == "never":
+                        yield Problem(src, line, col, f"{v.host} is never evidence ({v.kind.replace('_', ' ')}; see {policy_file}); "
+                                                      "remove it and cite the publisher, PubMed/PMC, registry or regulator page")
+                    elif v.category is None:
+                        yield Problem(src, line, col, f"host {v.host or url!r} is not in {policy_file}; add it with a category "
+                                                      "(authoritative, secondary or never) in the same pull request")
+                    elif col == "source_url" and v.category != "authoritative":
+                        yield Problem(src, line, col, f"{v.host} is a {v.category} source ({v.kind.replace('_', ' ')}); source_url takes "
+                                                      "only authoritative pages (publisher/DOI, PubMed/PMC/Europe PMC, registry, "
+                                                      "regulator, Cochrane): move it to read_url")
+
+
+# --------------------------------------------------------------------------- trials and their records
+
+SLOPE_UNITS = {"alsfrs_r_slope_pre": "points/month", "alsfrs_r_slope_post": "points/month", "alsfrs_r_slope_change": "points/month",
+               "fvc_percent_slope_pre": "% predicted/month", "fvc_percent_slope_post": "% predicted/month"}
+SAFETY_MEASURES = ("deaths", "any_sae", "treatment_related_sae")
+_DECLINE = re.compile(r"\b(declin\w*|decreas\w*|worsen\w*|deteriorat\w*|loss)\b", re.I)
+_IMPROVE = re.compile(r"\b(improv\w*|increas\w*|gain\w*)\b", re.I)
+
+
+def _named(text, other: str) -> bool:
+    return not _blank(text) and other in str(text)
+
+
+@rule
+def trials_consistent(t: Tables, desc, year) -> Iterator[Problem]:
+    frame = t.get("trials")
     if frame is None:
         return
     src = frame.attrs["source"]
     for line, row in _rows(frame):
         enrolled = row["n_enrolled"]
-        for col in ("n_msc", "n_control"):
+        for col in ("n_msc", "n_control", "n_overlapping"):
             if not _blank(enrolled) and not _blank(row[col]) and row[col] > enrolled:
                 yield Problem(src, line, col, f"{col} ({row[col]}) exceeds n_enrolled ({enrolled})")
+        if not _blank(row["n_msc"]) and not _blank(row["n_control"]) and not _blank(enrolled) and row["n_msc"] + row["n_control"] > enrolled:
+            yield Problem(src, line, "n_enrolled", f"n_msc + n_control ({row['n_msc'] + row['n_control']}) exceeds n_enrolled ({enrolled}); "
+                                                   "externally matched controls go in n_external_control")
         if row["randomized"] is True:
-            if row["control_type"] in ("none", "historical", "lead_in_self"):
-                yield Problem(src, line, "control_type", f"a randomized study needs a concurrent control arm, not {row['control_type']!r}")
-            if not _blank(row["n_control"]) and row["n_control"] == 0:
-                yield Problem(src, line, "n_control", "a randomized study needs a control arm with at least one participant")
+            if row["control_type"] in ("none", "historical", "external_matched", "lead_in_self"):
+                yield Problem(src, line, "control_type", f"a randomized trial needs a concurrent control arm, not {row['control_type']!r}")
+        elif row["control_type"] in ("placebo", "sham") and not re.search(r"not randomi[sz]ed|non-?randomi[sz]ed", str(row["notes"] or ""), re.I):
+            yield Problem(src, line, "randomized", f"a {row['control_type']}-controlled trial is coded not randomised; registries and "
+                                                   "protocols of such trials say how they allocate (if it really is not randomised, say so in notes)")
         if (row["design"] == "randomized_controlled") != (row["randomized"] is True):
             yield Problem(src, line, "randomized", f"randomized={row['randomized']} contradicts design={row['design']!r}")
+        if row["status"] == "withdrawn" and not _blank(enrolled) and enrolled > 0:
+            yield Problem(src, line, "n_enrolled", "a withdrawn trial enrolled no one")
+        if row["status"] == "ongoing" and row["results"] == "peer_reviewed" and "extension" not in str(row["notes"] or ""):
+            yield Problem(src, line, "status", "a trial with peer-reviewed results is not 'ongoing' (use completed, or say in notes "
+                                               "that an extension is running)")
+
+
+@rule
+def trial_overlaps(t: Tables, desc, year) -> Iterator[Problem]:
+    """overlaps_with names other, existing trials, and never both ways (people would then be subtracted twice)."""
+    frame = t.get("trials")
+    if frame is None:
+        return
+    src = frame.attrs["source"]
+    links = {r["trial_id"]: set(_split(r["overlaps_with"])) for _, r in frame.iterrows()}
+    for line, row in _rows(frame):
+        tid = row["trial_id"]
+        for other in links.get(tid, ()):
+            if other not in links:
+                yield Problem(src, line, "overlaps_with", f"{other!r} is not a trial_id in trials")
+            elif other == tid:
+                yield Problem(src, line, "overlaps_with", "a trial cannot overlap with itself")
+            elif tid in links[other]:
+                yield Problem(src, line, "overlaps_with", f"{tid} and {other} list each other; only the later trial lists the earlier one")
+        if links.get(tid) and _blank(row["overlap_note"]):
+            yield Problem(src, line, "overlap_note", "say who overlaps with whom and how it is known")
+
+
+@rule
+def related_trials_agree(t: Tables, desc, year) -> Iterator[Problem]:
+    """Trials that share a registry id or participants describe one programme: they agree on the cell source and
+    origin, and trials under one registry id agree on route and randomisation, unless a note names the other trial
+    and says why."""
+    frame = t.get("trials")
+    if frame is None:
+        return
+    src = frame.attrs["source"]
+    rows = {r["trial_id"]: (line, r) for line, r in _rows(frame)}
+    by_registry: dict[str, list[str]] = {}
+    for tid, (_, r) in rows.items():
+        for rid in _split(r["registry_ids"]):
+            by_registry.setdefault(rid, []).append(tid)
+    pairs = {}
+    for rid, tids in by_registry.items():
+        for i, a in enumerate(tids):
+            for b in tids[i + 1:]:
+                pairs[tuple(sorted((a, b)))] = ("cell_source", "cell_origin", "route", "randomized")
+    for tid, (_, r) in rows.items():
+        for other in _split(r["overlaps_with"]):
+            if other in rows:
+                pairs.setdefault(tuple(sorted((tid, other))), ("cell_source", "cell_origin"))
+    for (a, b), cols in sorted(pairs.items()):
+        (la, ra), (lb, rb) = rows[a], rows[b]
+        explained = any(_named(ra[c], b) or _named(rb[c], a) for c in ("notes", "overlap_note"))
+        for col in cols:
+            va, vb = ra[col], rb[col]
+            if (_blank(va) and _blank(vb)) or (not _blank(va) and not _blank(vb) and va == vb) or explained:
+                continue
+            yield Problem(src, lb, col, f"{b} says {vb!r} but {a}, which shares its registry id or participants, says {va!r}; "
+                                        f"make them agree, or explain in notes (naming {a})")
+
+
+@rule
+def records_belong_to_trials(t: Tables, desc, year) -> Iterator[Problem]:
+    studies, trials = t.get("studies"), t.get("trials")
+    if studies is None:
+        return
+    src = studies.attrs["source"]
+    known = set(trials["trial_id"].dropna()) if trials is not None else set()
+    registry = {r["trial_id"]: set(_split(r["registry_ids"])) for _, r in trials.iterrows()} if trials is not None else {}
+    for line, row in _rows(studies):
+        for tid in _split(row["trial_id"]):
+            if trials is not None and tid not in known:
+                yield Problem(src, line, "trial_id", f"{tid!r} is not a trial_id in trials.csv")
+        clinical = row["record_type"] == "clinical"
+        for col in ("trial_id", "record_kind"):
+            if clinical and _blank(row[col]):
+                yield Problem(src, line, col, f"a clinical record needs its {col} (every record belongs to one trial)")
+            if not clinical and not _blank(row[col]):
+                yield Problem(src, line, col, f"only clinical records have a {col}")
+        if clinical and row["record_kind"] == "registration":
+            theirs = set().union(*(registry.get(tid, set()) for tid in _split(row["trial_id"])))
+            missing = set(_split(row["registry_ids"])) - theirs
+            if missing and theirs:
+                yield Problem(src, line, "registry_ids", f"{', '.join(sorted(missing))} not among the registry_ids of trial {row['trial_id']}")
+        if clinical and row["record_kind"] == "press_release" and row["publication_type"] not in ("press_release", "news"):
+            yield Problem(src, line, "publication_type", "a press-release record is not peer reviewed: use publication_type press_release or news")
+    if trials is None:
+        return
+    links = studies.dropna(subset=["trial_id"]).assign(trial_id=lambda f: f["trial_id"].str.split(";")).explode("trial_id")
+    with_records = set(links["trial_id"])
+    for line, row in _rows(trials):
+        if row["trial_id"] not in with_records:
+            yield Problem(trials.attrs["source"], line, "trial_id", f"{row['trial_id']} has no record in studies.csv")
+    kinds = links.groupby("trial_id")["record_kind"].apply(set).to_dict()
+    for line, row in _rows(trials):
+        k = kinds.get(row["trial_id"], set())
+        if row["results"] == "peer_reviewed" and not k & {"results", "interim_results", "long_term_follow_up", "case_report", "secondary_analysis"}:
+            yield Problem(trials.attrs["source"], line, "results", "peer_reviewed results need a results, follow-up or case-report record of this trial")
+        if row["results"] == "conference_abstract_only" and "conference_abstract" not in k:
+            yield Problem(trials.attrs["source"], line, "results", "conference_abstract_only needs a conference_abstract record of this trial")
+        if row["results"] == "press_release_only" and "press_release" not in k:
+            yield Problem(trials.attrs["source"], line, "results", "press_release_only needs a press_release record of this trial")
 
 
 @rule
 def not_reported_is_honest(t: Tables, desc, year) -> Iterator[Problem]:
     """A field listed as not reported must be blank, and it must name real columns."""
-    for name in ("clinical_studies", "preclinical_studies"):
+    for name in ("trials", "preclinical_studies"):
         frame = t.get(name)
         if frame is None:
             continue
@@ -106,68 +276,24 @@ def not_reported_is_honest(t: Tables, desc, year) -> Iterator[Problem]:
                 if col not in frame.columns:
                     yield Problem(frame.attrs["source"], line, "not_reported", f"{col!r} is not a column of {name}")
                 elif not _blank(row[col]) and str(row[col]) != "not_reported":
-                    yield Problem(frame.attrs["source"], line, col, f"has a value but is also listed in not_reported")
-
-
-@rule
-def clinical_matches_studies(t: Tables, desc, year) -> Iterator[Problem]:
-    clinical, studies = t.get("clinical_studies"), t.get("studies")
-    if clinical is None or studies is None:
-        return
-    by_id = studies.set_index("study_id")
-    by_id = by_id[~by_id.index.duplicated()]
-    for line, row in _rows(clinical):
-        sid = row["study_id"]
-        if sid not in by_id.index:
-            continue  # reported as a foreign-key problem
-        ref = by_id.loc[sid]
-        if ref["record_type"] != "clinical":
-            yield Problem(clinical.attrs["source"], line, "study_id", f"studies.csv has record_type {ref['record_type']!r} for {sid}; clinical rows need 'clinical'")
-        for col in ("first_author", "year", "doi", "pmid", "registry_ids"):
-            a, b = row[col], ref[col]
-            if _blank(a) and _blank(b):
-                continue
-            if _blank(a) or _blank(b) or str(a) != str(b):
-                yield Problem(clinical.attrs["source"], line, col, f"{a!r} differs from studies.csv ({b!r}) for {sid}")
-    for name, kind in (("preclinical_studies", "preclinical"),):
-        frame = t.get(name)
-        if frame is None:
-            continue
-        for line, row in _rows(frame):
-            sid = row["study_id"]
-            if sid in by_id.index and by_id.loc[sid]["record_type"] != kind:
-                yield Problem(frame.attrs["source"], line, "study_id", f"studies.csv has record_type {by_id.loc[sid]['record_type']!r} for {sid}; {name} rows need {kind!r}")
-
-
-@rule
-def overlaps_exist(t: Tables, desc, year) -> Iterator[Problem]:
-    frame = t.get("clinical_studies")
-    if frame is None:
-        return
-    known = set(frame["study_id"].dropna())
-    for line, row in _rows(frame):
-        for other in _split(row["overlaps_with"]):
-            if other not in known:
-                yield Problem(frame.attrs["source"], line, "overlaps_with", f"{other!r} is not a study_id in clinical_studies")
-            elif other == row["study_id"]:
-                yield Problem(frame.attrs["source"], line, "overlaps_with", "a study cannot overlap with itself")
+                    yield Problem(frame.attrs["source"], line, col, "has a value but is also listed in not_reported")
 
 
 @rule
 def arms_consistent(t: Tables, desc, year) -> Iterator[Problem]:
-    arms, clinical = t.get("clinical_arms"), t.get("clinical_studies")
+    arms, trials = t.get("clinical_arms"), t.get("trials")
     if arms is None:
         return
     src = arms.attrs["source"]
     for line, row in _rows(arms):
         if not _blank(row["n_randomized"]) and not _blank(row["n_treated"]) and row["n_treated"] > row["n_randomized"]:
             yield Problem(src, line, "n_treated", f"n_treated ({row['n_treated']}) exceeds n_randomized ({row['n_randomized']})")
-    if clinical is None:
+    if trials is None:
         return
-    with_msc = set(arms.loc[arms["role"] == "msc", "study_id"].dropna())
-    for line, row in _rows(clinical):
-        if row["design"] != "registry_record" and row["study_id"] not in with_msc:
-            yield Problem(clinical.attrs["source"], line, "study_id", f"{row['study_id']} has no arm with role 'msc' in clinical_arms.csv")
+    with_msc = set(arms.loc[arms["role"] == "msc", "trial_id"].dropna())
+    for line, row in _rows(trials):
+        if row["results"] != "none" and row["trial_id"] not in with_msc:
+            yield Problem(trials.attrs["source"], line, "trial_id", f"{row['trial_id']} reports results but has no arm with role 'msc' in clinical_arms.csv")
 
 
 @rule
@@ -177,15 +303,28 @@ def outcomes_consistent(t: Tables, desc, year) -> Iterator[Problem]:
         return
     src = frame.attrs["source"]
     for line, row in _rows(frame):
-        if not _blank(row["outcome_id"]) and not str(row["outcome_id"]).startswith(f"{row['study_id']}:{row['arm']}:"):
-            yield Problem(src, line, "outcome_id", f"must start with '{row['study_id']}:{row['arm']}:' (its study_id and arm)")
+        if not _blank(row["outcome_id"]) and not str(row["outcome_id"]).startswith(f"{row['trial_id']}:{row['arm']}:"):
+            yield Problem(src, line, "outcome_id", f"must start with '{row['trial_id']}:{row['arm']}:' (its trial_id and arm)")
         has_mean, has_count = not _blank(row["mean"]), not _blank(row["events"])
         if not has_mean and not has_count:
             yield Problem(src, line, "mean", "an outcome row needs a mean/value or an events count")
         if has_count and not _blank(row["total"]) and row["events"] > row["total"]:
             yield Problem(src, line, "events", f"events ({row['events']}) exceed total ({row['total']})")
-        if not _blank(row["dispersion"]) and _blank(row["dispersion_type"]):
-            yield Problem(src, line, "dispersion_type", "dispersion is given, so say whether it is sd, se or ci95_halfwidth")
+        if not _blank(row["dispersion"]) and (_blank(row["dispersion_type"]) or row["dispersion_type"] == "none"):
+            yield Problem(src, line, "dispersion_type", "dispersion is given, so say whether it is sd, se, ci95_halfwidth, iqr or range")
+        measure = row["measure"]
+        if measure in SLOPE_UNITS and row["unit"] != SLOPE_UNITS[measure]:
+            yield Problem(src, line, "unit", f"{row['unit']!r}: slopes are stored per month ({SLOPE_UNITS[measure]!r}); convert a slope given "
+                                             "per period only if the period length is stated, and say so in notes")
+        if measure in SLOPE_UNITS and has_mean:
+            words = str(row["notes"] or "")
+            down, up = bool(_DECLINE.search(words)), bool(_IMPROVE.search(words))
+            if down and not up and row["mean"] > 0:
+                yield Problem(src, line, "mean", f"{row['mean']} is positive but notes describe a decline; a decline is a negative slope")
+            if up and not down and row["mean"] < 0 and measure.endswith("_change"):
+                yield Problem(src, line, "mean", f"{row['mean']} is negative but notes describe an improvement")
+        if measure in SAFETY_MEASURES and _blank(row["definition"]):
+            yield Problem(src, line, "definition", f"{measure} counts need the source's definition (e.g. 'any SAE regardless of causality')")
 
 
 @rule
@@ -203,12 +342,16 @@ def intervals_ordered(t: Tables, desc, year) -> Iterator[Problem]:
 
 @rule
 def authors_except_registry_records(t: Tables, desc, year) -> Iterator[Problem]:
+    """A publication names its first author; a registry record or a paper whose author list was not visible in what
+    was read (identified by DOI or PMID) may leave it blank, and is cited by its key."""
     frame = t.get("studies")
     if frame is None:
         return
     for line, row in _rows(frame):
-        if _blank(row["first_author"]) and row["publication_type"] != "registry_only":
-            yield Problem(frame.attrs["source"], line, "first_author", "is required (only registry-only records may leave it blank)")
+        identified = not (_blank(row["doi"]) and _blank(row["pmid"]))
+        if _blank(row["first_author"]) and row["publication_type"] != "registry_only" and not identified:
+            yield Problem(frame.attrs["source"], line, "first_author", "is required (only registry records, and papers identified by "
+                                                                       "DOI or PMID whose authors were not shown, may leave it blank)")
 
 
 # --------------------------------------------------------------------------- review apparatus (PRISMA, RoB, GRADE)
@@ -255,13 +398,11 @@ def included_studies_are_in_the_screening_log(t: Tables, desc, year) -> Iterator
     if log is None:
         return
     included = set(log.loc[log["full_text_decision"] == "include", "study_id"].dropna())
-    for name in ("clinical_studies", "preclinical_studies"):
-        frame = t.get(name)
-        if frame is None:
-            continue
-        for line, row in _rows(frame.drop_duplicates("study_id")):
-            if row["study_id"] not in included:
-                yield Problem(frame.attrs["source"], line, "study_id",
+    studies = t.get("studies")
+    if studies is not None:
+        for line, row in _rows(studies):
+            if row["record_type"] in ("clinical", "preclinical") and row["study_id"] not in included:
+                yield Problem(studies.attrs["source"], line, "study_id",
                               f"{row['study_id']} is not recorded as included in screening_log.csv; the PRISMA flow would not add up")
 
 
@@ -289,16 +430,23 @@ def risk_of_bias_uses_the_right_tool(t: Tables, desc, year) -> Iterator[Problem]
         allowed = TOOL_JUDGEMENTS.get(row["tool"], set())
         if row["judgement"] not in allowed:
             yield Problem(src, line, "judgement", f"{row['judgement']!r} is not a {row['tool']} judgement; use {', '.join(sorted(allowed))}")
-    overall = {(r["study_id"], r["tool"]) for _, r in rob[rob["domain"] == "overall"].iterrows()}
-    clinical, pre = t.get("clinical_studies"), t.get("preclinical_studies")
-    if clinical is not None:
-        for line, row in _rows(clinical):
-            if row["status"] in ("ongoing", "unknown", "withdrawn") or row["design"] == "registry_record":
-                continue  # registrations, protocols and ongoing trials have no results to assess
+    overall = {(r["assessed"], r["tool"]) for _, r in rob[rob["domain"] == "overall"].iterrows()}
+    trials, pre = t.get("trials"), t.get("preclinical_studies")
+    known_trials = set(trials["trial_id"].dropna()) if trials is not None else set()
+    known_animal = set(pre["study_id"].dropna()) if pre is not None else set()
+    for line, row in _rows(rob):
+        target = known_animal if row["tool"] == "SYRCLE" else known_trials
+        if (trials is not None and pre is not None) and row["assessed"] not in target:
+            what = "an animal study_id in preclinical_studies" if row["tool"] == "SYRCLE" else "a trial_id in trials"
+            yield Problem(src, line, "assessed", f"{row['assessed']!r} is not {what}")
+    if trials is not None:
+        for line, row in _rows(trials):
+            if row["results"] == "none":
+                continue  # registrations, protocols and trials without results have nothing to assess
             tool = "RoB2" if row["randomized"] is True else "ROBINS-I"
-            if (row["study_id"], tool) not in overall:
-                yield Problem(clinical.attrs["source"], line, "study_id",
-                              f"{row['study_id']} has no {tool} assessment (with an 'overall' domain) in risk_of_bias.csv")
+            if (row["trial_id"], tool) not in overall:
+                yield Problem(trials.attrs["source"], line, "trial_id",
+                              f"{row['trial_id']} has results but no {tool} assessment (with an 'overall' domain) in risk_of_bias.csv")
     if pre is not None:
         for line, row in _rows(pre.drop_duplicates("study_id")):
             if (row["study_id"], "SYRCLE") not in overall:
@@ -323,3 +471,15 @@ def grade_rows_add_up(t: Tables, desc, year) -> Iterator[Problem]:
         if row["certainty"] != expected:
             yield Problem(src, line, "certainty", f"{row['certainty']!r} does not follow from the ratings (starting {row['starting_level']}, "
                                                   f"{moved:+d} down, {row['upgrade']} up = {expected!r})")
+
+
+@rule
+def animal_rows_cite_animal_records(t: Tables, desc, year) -> Iterator[Problem]:
+    pre, studies = t.get("preclinical_studies"), t.get("studies")
+    if pre is None or studies is None:
+        return
+    kind = dict(zip(studies["study_id"], studies["record_type"]))
+    for line, row in _rows(pre):
+        if row["study_id"] in kind and kind[row["study_id"]] != "preclinical":
+            yield Problem(pre.attrs["source"], line, "study_id",
+                          f"studies.csv has record_type {kind[row['study_id']]!r} for {row['study_id']}; preclinical_studies rows need 'preclinical'")

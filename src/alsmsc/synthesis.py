@@ -17,12 +17,17 @@ from . import meta
 MIN_STUDIES = 2
 # Every comparison the synthesis publishes (key, title, axis title); GRADE rows must refer to one of these keys.
 COMPARISONS = (
-    ("md_alsfrs_r_change", "ALSFRS-R change from baseline, MSC vs control", "Mean difference in ALSFRS-R change (points; > 0 favours MSC)"),
-    ("rr_responders", "ALSFRS-R responders, MSC vs control", "Risk ratio of responding (> 1 favours MSC)"),
-    ("md_slope_change_single_arm", "ALSFRS-R slope after vs before MSCs (single-arm)", "Change in ALSFRS-R slope (points/month; > 0 = slower decline)"),
-    ("prop_serious_adverse_events", "Participants with a serious adverse event after MSCs", "Proportion of participants with a serious adverse event"),
+    ("md_alsfrs_r_change", "ALSFRS-R change from baseline, MSC vs control (randomised)", "Mean difference in ALSFRS-R change (points; > 0 favours MSC)"),
+    ("rr_responders", "ALSFRS-R responders, MSC vs control (randomised)", "Risk ratio of responding (> 1 favours MSC)"),
+    ("md_slope_change_single_arm", "ALSFRS-R slope after vs before MSCs (single-arm, weak evidence)", "Change in ALSFRS-R slope (points/month; > 0 = slower decline)"),
+    ("prop_deaths", "Deaths among MSC-treated participants", "Proportion of MSC-treated participants who died during follow-up"),
+    ("prop_any_sae", "Participants with any serious adverse event after MSCs", "Proportion of MSC-treated participants with any serious adverse event"),
+    ("prop_treatment_related_sae", "Participants with a treatment-related serious adverse event", "Proportion with a serious adverse event judged related to the cells or procedure"),
     ("rom_animal_survival", "Survival in animal models (MSC vs control)", "Ratio of mean survival, MSC vs control (> 1 favours MSC)"),
 )
+SAFETY_MEASURES = {"prop_deaths": "deaths", "prop_any_sae": "any_sae", "prop_treatment_related_sae": "treatment_related_sae"}
+# What was read only in a secondary source or a press release is shown but not pooled unless an analyst asks for it.
+SECONDARY_LEVELS = ("secondary_source", "press_release")
 COMPARISON_KEYS = tuple(k for k, _, _ in COMPARISONS)
 
 
@@ -66,25 +71,41 @@ def pool(comparison: Comparison, method: str = "REML", knha: bool = True) -> Com
 
 
 def _years(studies: pd.DataFrame) -> dict[str, int]:
-    return dict(zip(studies["study_id"], studies["year"].astype(int)))
+    """Trial id -> year of its first record (animal study id -> its year), for ordering and cumulative analyses."""
+    dated = studies.dropna(subset=["year"])
+    years = dict(zip(dated["study_id"], dated["year"].astype(int)))
+    links = dated.dropna(subset=["trial_id"])
+    links = links.assign(trial_id=links["trial_id"].str.split(";")).explode("trial_id")
+    years.update(links.groupby("trial_id")["year"].min().astype(int).to_dict())
+    return years
+
+
+def usable(outcomes: pd.DataFrame, include_secondary: bool = False) -> pd.DataFrame:
+    """Outcome rows a pooled analysis may use: by default not those read only in a secondary source or press release."""
+    return outcomes if include_secondary else outcomes[~outcomes["verified_from"].isin(SECONDARY_LEVELS)]
+
+
+def _kind(value) -> str:
+    """A text cell as a plain string ('' when missing), safe to compare."""
+    return "" if pd.isna(value) else str(value)
 
 
 def _variance(row) -> float:
     """Variance of a mean from its SD (with n) or its SE."""
-    if row["dispersion_type"] == "se" and pd.notna(row["dispersion"]):
+    if _kind(row["dispersion_type"]) == "se" and pd.notna(row["dispersion"]):
         return float(row["dispersion"]) ** 2
-    if row["dispersion_type"] == "sd" and pd.notna(row["dispersion"]) and pd.notna(row["n"]):
+    if _kind(row["dispersion_type"]) == "sd" and pd.notna(row["dispersion"]) and pd.notna(row["n"]):
         return float(row["dispersion"]) ** 2 / float(row["n"])
     return np.nan
 
 
 def _paired_arms(outcomes: pd.DataFrame, arms: pd.DataFrame, measure: str, needed: list[str]):
-    """(study, MSC row, control row, timepoint) for each study reporting ``measure`` in both arms for the whole
+    """(trial, MSC row, control row, timepoint) for each trial reporting ``measure`` in both arms for the whole
     population; the last timepoint both arms report is used."""
-    roles = dict(zip(zip(arms["study_id"], arms["arm"]), arms["role"]))
+    roles = dict(zip(zip(arms["trial_id"], arms["arm"]), arms["role"]))
     data = outcomes[(outcomes["measure"] == measure) & (outcomes["subgroup"] == "all")].dropna(subset=needed).copy()
-    data["role"] = [roles.get((s, a)) for s, a in zip(data["study_id"], data["arm"])]
-    for sid, g in data.groupby("study_id"):
+    data["role"] = [roles.get((s, a)) for s, a in zip(data["trial_id"], data["arm"])]
+    for sid, g in data.groupby("trial_id"):
         msc, ctl = g[g["role"] == "msc"], g[g["role"] == "control"]
         common = sorted(set(msc["timepoint_months"].dropna()) & set(ctl["timepoint_months"].dropna()))
         if common:
@@ -122,59 +143,119 @@ def controlled_risk_ratio(outcomes: pd.DataFrame, arms: pd.DataFrame, studies: p
 
 
 def single_arm_proportion(outcomes: pd.DataFrame, arms: pd.DataFrame, studies: pd.DataFrame, measure: str, title: str) -> Comparison:
-    """Proportion of MSC-treated participants with the event (logit scale), one row per study, whole population."""
-    roles = dict(zip(zip(arms["study_id"], arms["arm"]), arms["role"]))
+    """Proportion of MSC-treated participants with the event, one row per trial (its whole MSC-treated population,
+    arms pooled, at its longest reported follow-up). Each trial's 95% CI is exact (Clopper-Pearson), because events
+    are rare and zero counts are common; the definition each trial used is kept with the row."""
+    from scipy.stats import binomtest
+
+    roles = dict(zip(zip(arms["trial_id"], arms["arm"]), arms["role"]))
     data = outcomes[(outcomes["measure"] == measure) & (outcomes["subgroup"] == "all") & outcomes["events"].notna() & outcomes["total"].notna()]
-    data = data[[roles.get((s, a)) == "msc" for s, a in zip(data["study_id"], data["arm"])]]
-    data = data.sort_values(["study_id", "timepoint_months"], na_position="first").drop_duplicates("study_id", keep="last")
-    es = meta.escalc("PLO", xi=data["events"].astype(float).to_numpy(), ni=data["total"].astype(float).to_numpy())
-    frame = pd.DataFrame({"study": data["study_id"].to_numpy(), "year": [_years(studies)[s] for s in data["study_id"]],
-                          "events": data["events"].astype(int).to_numpy(), "total": data["total"].astype(int).to_numpy(),
-                          "yi": es.yi, "vi": es.vi})
-    return Comparison(f"prop_{measure}", title, "PLO", "proportion of MSC-treated participants (logit scale)", _ci(frame))
+    data = data[[roles.get((s, a)) == "msc" for s, a in zip(data["trial_id"], data["arm"])]]
+    data = data.assign(tp=data["timepoint_months"].fillna(-1)).sort_values(["trial_id", "arm", "tp"])
+    last = data.drop_duplicates(["trial_id", "arm"], keep="last")
+    rows = []
+    for tid, g in last.groupby("trial_id"):
+        x, n = int(g["events"].sum()), int(g["total"].sum())
+        ci = binomtest(x, n).proportion_ci(method="exact")
+        lo, hi = (meta_logit(ci.low), meta_logit(ci.high))
+        rows.append({"study": tid, "year": _years(studies)[tid], "events": x, "total": n, "yi": meta_logit((x + 0.5) / (n + 1)) if x in (0, n) else meta_logit(x / n),
+                     "vi": np.nan, "ci_lb": lo, "ci_ub": hi, "definition": "; ".join(sorted(set(g["definition"].dropna().astype(str)))),
+                     "timepoint_months": g["timepoint_months"].max()})
+    frame = pd.DataFrame(rows, columns=["study", "year", "events", "total", "yi", "vi", "ci_lb", "ci_ub", "definition", "timepoint_months"])
+    return Comparison(f"prop_{measure}", title, "PLO", "proportion of MSC-treated participants", frame)
+
+
+def meta_logit(p: float) -> float:
+    """Logit with the bounds 0 and 1 mapped to -inf and inf (exact CIs reach them)."""
+    with np.errstate(divide="ignore"):
+        return float(np.log(p) - np.log1p(-p))
 
 
 PRE_POST_CORRELATION = 0.5  # imputed (Cochrane Handbook 6.5.2.8); no study reports it
+CORRELATION_RANGE = (0.0, 0.25, 0.5, 0.75, 0.9)  # the sensitivity analysis shows the pooled result across these
 
 
-def single_arm_slope_change(outcomes: pd.DataFrame, studies: pd.DataFrame, title: str) -> Comparison:
+def _slope_pairs(outcomes: pd.DataFrame, as_printed: bool = False):
+    """(trial, arm, subgroup, pre row, post row) for every MSC-arm pair of pre- and post-treatment ALSFRS-R slopes;
+    with ``as_printed`` also the pairs a source gave per unstated period (shown, never pooled)."""
+    kinds = [("alsfrs_r_slope_pre", "alsfrs_r_slope_post")]
+    if as_printed:
+        kinds.append(("alsfrs_r_slope_pre_as_printed", "alsfrs_r_slope_post_as_printed"))
+    for pre_m, post_m in kinds:
+        sub = outcomes[outcomes["measure"].isin([pre_m, post_m])]
+        for (tid, arm, group), g in sub.groupby(["trial_id", "arm", "subgroup"], sort=True):
+            pre, post = g[g["measure"] == pre_m], g[g["measure"] == post_m]
+            if len(pre) == 1 and len(post) >= 1:
+                yield tid, arm, group, pre.iloc[0], post.sort_values("timepoint_months").iloc[-1]
+
+
+def single_arm_slope_change(outcomes: pd.DataFrame, studies: pd.DataFrame, title: str,
+                            correlation: float = PRE_POST_CORRELATION) -> Comparison:
     """Post- minus pre-treatment ALSFRS-R slope (points/month) in MSC arms; weak evidence (no concurrent control).
 
-    The variance of a within-patient change needs the pre/post correlation, which no study reports; it is imputed as
-    PRE_POST_CORRELATION. Studies without SDs for both slopes are listed by the caller but cannot be weighted.
+    Whole populations only. The variance of a within-patient change needs the pre/post correlation, which no study
+    reports; it is imputed (``correlation``) and :func:`slope_sensitivity` shows the result across a plausible range.
+    Pairs without SDs for both slopes cannot be weighted; :func:`slope_table` lists them all.
     """
-    sub = outcomes[(outcomes["subgroup"] == "all") & (outcomes["arm"] == "msc")]
-    pre = sub[sub["measure"] == "alsfrs_r_slope_pre"].set_index("study_id")
-    post = sub[sub["measure"] == "alsfrs_r_slope_post"].set_index("study_id")
     rows = []
-    for sid in sorted(set(pre.index) & set(post.index)):
-        a, b = pre.loc[sid], post.loc[sid]
-        if isinstance(a, pd.DataFrame) or isinstance(b, pd.DataFrame):
-            continue  # several rows per study: ambiguous, left to the notebook to show
-        if a["dispersion_type"] != "sd" or b["dispersion_type"] != "sd" or pd.isna(b["n"]):
+    for tid, arm, group, a, b in _slope_pairs(outcomes):
+        if group != "all" or _kind(a["dispersion_type"]) != "sd" or _kind(b["dispersion_type"]) != "sd" or pd.isna(b["n"]):
             continue
         sd_pre, sd_post, n = float(a["dispersion"]), float(b["dispersion"]), float(b["n"])
-        var_diff = sd_pre**2 + sd_post**2 - 2 * PRE_POST_CORRELATION * sd_pre * sd_post
-        rows.append({"study": sid, "year": _years(studies)[sid], "slope_pre": float(a["mean"]), "slope_post": float(b["mean"]),
+        var_diff = sd_pre**2 + sd_post**2 - 2 * correlation * sd_pre * sd_post
+        rows.append({"study": tid, "year": _years(studies)[tid], "slope_pre": float(a["mean"]), "slope_post": float(b["mean"]),
                      "n": int(n), "yi": float(b["mean"] - a["mean"]), "vi": var_diff / n})
     frame = pd.DataFrame(rows, columns=["study", "year", "slope_pre", "slope_post", "n", "yi", "vi"])
     return Comparison("md_slope_change_single_arm", title, "MD",
                       "change in ALSFRS-R slope after MSC (points/month; > 0 = slower decline); single-arm, weak evidence", _ci(frame))
 
 
+def slope_sensitivity(outcomes: pd.DataFrame, studies: pd.DataFrame, correlations=CORRELATION_RANGE,
+                      method: str = "REML", knha: bool = True) -> pd.DataFrame:
+    """The pooled single-arm slope change for each imputed pre/post correlation (blank where fewer than 2 trials)."""
+    rows = []
+    for r in correlations:
+        c = single_arm_slope_change(outcomes, studies, "", correlation=r)
+        pool(c, method=method, knha=knha)
+        row = {"Pre/post correlation": f"{r:g}", "Trials": len(c.rows)}
+        if c.pooled:
+            row.update({"Pooled change (points/month)": f"{c.result.estimate:.2f}",
+                        "95% CI": f"{c.result.ci_lb:.2f} to {c.result.ci_ub:.2f}", "I² (%)": f"{c.result.i2:.0f}"})
+        else:
+            row.update({"Pooled change (points/month)": "—", "95% CI": "—", "I² (%)": "—"})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def slope_table(outcomes: pd.DataFrame) -> pd.DataFrame:
-    """Every pre/post ALSFRS-R slope pair reported for MSC arms, whether or not it can be weighted."""
-    sub = outcomes[(outcomes["arm"] == "msc") & outcomes["measure"].isin(["alsfrs_r_slope_pre", "alsfrs_r_slope_post"])]
-    wide = sub.pivot_table(index=["study_id", "subgroup"], columns="measure", values="mean", aggfunc="first").reset_index()
-    sd = sub.assign(has_sd=sub["dispersion_type"] == "sd").groupby(["study_id", "subgroup"])["has_sd"].all().reset_index()
-    level = sub.groupby(["study_id", "subgroup"])["verified_from"].first().reset_index()
-    out = wide.merge(sd, on=["study_id", "subgroup"]).merge(level, on=["study_id", "subgroup"])
-    return pd.DataFrame({
-        "Study": out["study_id"], "Group": out["subgroup"],
-        "Slope before (points/month)": out.get("alsfrs_r_slope_pre"), "Slope after (points/month)": out.get("alsfrs_r_slope_post"),
-        "SDs reported": out["has_sd"].map({True: "yes", False: "no"}),
-        "Verified from": out["verified_from"].str.replace("_", " "),
-    }).sort_values(["Study", "Group"]).reset_index(drop=True)
+    """Every pre/post ALSFRS-R slope pair reported for MSC arms, whether or not it can be weighted or even converted
+    to points per month, and whether the decline slowed as printed by the source. Slopes given per unstated period are
+    compared by size (sources print a decline as a negative change or as a positive 'rate of decrease')."""
+    rows = []
+    for tid, arm, group, a, b in _slope_pairs(outcomes, as_printed=True):
+        per_month = a["measure"] == "alsfrs_r_slope_pre"
+        pre, post = float(a["mean"]), float(b["mean"])
+        slowed = post > pre if per_month else abs(post) < abs(pre)
+        rows.append({
+            "Trial": tid, "Group": group, "Slope before": pre, "Slope after": post,
+            "Unit": "points/month" if per_month else f"as printed: {b['unit']}",
+            "Decline slowed": "yes" if slowed else "no",
+            "Weighted in the pooled analysis": "yes" if per_month and _kind(a["dispersion_type"]) == "sd" and _kind(b["dispersion_type"]) == "sd" and group == "all" else "no",
+            "Record": b["study_id"], "Verified from": str(b["verified_from"]).replace("_", " "),
+        })
+    cols = ["Trial", "Group", "Slope before", "Slope after", "Unit", "Decline slowed", "Weighted in the pooled analysis", "Record", "Verified from"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def slope_sign_test(table: pd.DataFrame) -> dict:
+    """How many whole-population pairs show a slower decline after MSCs, with an exact two-sided sign test (vote
+    counting: it ignores size and precision, and regression to the mean alone predicts slowing)."""
+    from scipy.stats import binomtest
+
+    whole = table[table["Group"] == "all"]
+    k, slowed = len(whole), int((whole["Decline slowed"] == "yes").sum())
+    p = binomtest(slowed, k).pvalue if k else float("nan")
+    return {"slope_pairs_k": k, "slope_pairs_slowed": slowed, "slope_sign_test_p": p}
 
 
 def expit(x):
@@ -198,7 +279,7 @@ def animal_survival(preclinical: pd.DataFrame, studies: pd.DataFrame) -> Compari
     for _, r in p.iterrows():
         n1, n2 = float(r["n_msc"]), float(r["n_control"])
         sd1, sd2 = float(r["survival_dispersion_msc"]), float(r["survival_dispersion_control"])
-        if r["survival_dispersion_type"] == "se":
+        if _kind(r["survival_dispersion_type"]) == "se":
             sd1, sd2 = sd1 * np.sqrt(n1), sd2 * np.sqrt(n2)
         es = meta.escalc("ROM", m1i=[r["survival_msc_days"]], sd1i=[sd1], n1i=[n1], m2i=[r["survival_control_days"]], sd2i=[sd2], n2i=[n2])
         rows.append({"study": f"{r['study_id']}#{r['experiment']}", "year": _years(studies)[r["study_id"]], "yi": float(es.yi[0]), "vi": float(es.vi[0])})
@@ -207,28 +288,57 @@ def animal_survival(preclinical: pd.DataFrame, studies: pd.DataFrame) -> Compari
                       "ratio of mean survival, MSC vs control (log scale)", _ci(frame))
 
 
+def pool_proportions(comparison: Comparison) -> Comparison:
+    """Pool event proportions with the random-effects logistic-normal model (exact binomial likelihood per trial,
+    metafor's rma.glmm): zero-event trials keep their weight and no continuity correction is added."""
+    rows = comparison.rows
+    k = len(rows)
+    if k < MIN_STUDIES:
+        found = "no trial reports" if k == 0 else "only 1 trial reports"
+        comparison.reason = f"{found} this count for its whole MSC-treated population; pooling needs at least {MIN_STUDIES}"
+        return comparison
+    if int(rows["events"].sum()) == 0:
+        comparison.reason = f"no events in {k} trials ({int(rows['total'].sum())} participants): nothing to pool; the exact per-trial intervals are shown"
+        return comparison
+    comparison.result = meta.rma_glmm_plo(rows["events"].to_numpy(), rows["total"].to_numpy())
+    return comparison
+
+
+def pooled_label(comparison: Comparison) -> str:
+    if comparison.measure == "PLO":
+        return "random-effects logistic-normal model (ML, exact binomial likelihood)"
+    return "REML, Knapp-Hartung"
+
+
 def summary_row(comparison: Comparison) -> dict:
     """One line per comparison for the summary table (on the readers' scale)."""
-    row = {"Analysis": comparison.title, "Studies": len(comparison.rows)}
+    row = {"Analysis": comparison.title, "Trials or studies": len(comparison.rows)}
     if comparison.pooled:
         r = comparison.result
         est, lo, hi, plo, phi = back_transform(comparison, [r.estimate, r.ci_lb, r.ci_ub, r.pi_lb, r.pi_ub])
-        row.update({"Pooled": f"{est:.3g}", "95% CI": f"{lo:.3g} to {hi:.3g}", "95% PI": f"{plo:.3g} to {phi:.3g}",
-                    "I² (%)": f"{r.i2:.0f}", "tau²": f"{r.tau2:.3g}", "Note": "pooled (REML, Knapp-Hartung)"})
+        fmt = (lambda x: f"{100 * x:.3g}%") if comparison.measure == "PLO" else (lambda x: f"{x:.3g}")
+        i2 = getattr(r, "i2", None)
+        row.update({"Pooled": fmt(est), "95% CI": f"{fmt(lo)} to {fmt(hi)}", "95% PI": f"{fmt(plo)} to {fmt(phi)}",
+                    "I² (%)": "—" if i2 is None else f"{i2:.0f}", "tau²": f"{r.tau2:.3g}", "Note": f"pooled ({pooled_label(comparison)})"})
     else:
         row.update({"Pooled": "—", "95% CI": "—", "95% PI": "—", "I² (%)": "—", "tau²": "—", "Note": f"not pooled: {comparison.reason}"})
     return row
 
 
-def build_all(tables: dict[str, pd.DataFrame]) -> dict[str, Comparison]:
-    """Every comparison of COMPARISONS, built from the loaded tables and pooled where possible."""
-    o, a, st = tables["clinical_outcomes"], tables["clinical_arms"], tables["studies"]
+def build_all(tables: dict[str, pd.DataFrame], include_secondary: bool = False,
+              correlation: float = PRE_POST_CORRELATION) -> dict[str, Comparison]:
+    """Every comparison of COMPARISONS, built from the loaded tables and pooled where possible.
+
+    ``include_secondary`` lets values read only in a secondary source or press release into the analyses (off by
+    default); ``correlation`` is the imputed pre/post correlation of the single-arm slope analysis."""
+    o, a, st = usable(tables["clinical_outcomes"], include_secondary), tables["clinical_arms"], tables["studies"]
     titles = {k: t for k, t, _ in COMPARISONS}
     built = {
-        "md_alsfrs_r_change": controlled_mean_difference(o, a, st, "alsfrs_r_change", titles["md_alsfrs_r_change"]),
-        "rr_responders": controlled_risk_ratio(o, a, st, "responders", titles["rr_responders"]),
-        "md_slope_change_single_arm": single_arm_slope_change(o, st, titles["md_slope_change_single_arm"]),
-        "prop_serious_adverse_events": single_arm_proportion(o, a, st, "serious_adverse_events", titles["prop_serious_adverse_events"]),
-        "rom_animal_survival": animal_survival(tables["preclinical_studies"], st),
+        "md_alsfrs_r_change": pool(controlled_mean_difference(o, a, st, "alsfrs_r_change", titles["md_alsfrs_r_change"])),
+        "rr_responders": pool(controlled_risk_ratio(o, a, st, "responders", titles["rr_responders"])),
+        "md_slope_change_single_arm": pool(single_arm_slope_change(o, st, titles["md_slope_change_single_arm"], correlation)),
     }
-    return {k: pool(c) for k, c in built.items()}
+    for key, measure in SAFETY_MEASURES.items():
+        built[key] = pool_proportions(single_arm_proportion(o, a, st, measure, titles[key]))
+    built["rom_animal_survival"] = pool(animal_survival(tables["preclinical_studies"], st))
+    return built

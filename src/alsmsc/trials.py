@@ -1,147 +1,218 @@
-"""The clinical-studies overview: counts, the trials table and the evidence map."""
+"""The clinical evidence counted per trial: counts, the trials table, the open-trials list and the evidence map.
+
+The review counts trials (or programme cohorts), never records: a registration, protocol, press release and results
+paper of one trial are one row here. People are counted once: a trial whose participants are partly those of an
+earlier trial (``overlaps_with``) adds only ``n_enrolled - n_overlapping``; if that overlap is not known, the trial
+adds no one and is counted separately. Externally matched controls are never counted as enrolled.
+"""
 
 from __future__ import annotations
 
 import altair as alt
 import pandas as pd
 
-ROUTE_ORDER = ["intrathecal", "intravenous", "intramuscular", "intraspinal", "intracerebroventricular", "intracerebral", "intranasal", "other", "not reported"]
+ROUTE_ORDER = ["intrathecal", "intravenous", "intramuscular", "intraspinal", "intracerebroventricular", "intracerebral",
+               "intranasal", "intra arterial", "other", "not reported"]
 SOURCE_LABELS = {
     "bone_marrow": "bone marrow", "adipose": "adipose tissue", "umbilical_cord": "umbilical cord", "wharton_jelly": "Wharton's jelly",
     "placenta": "placenta", "amniotic": "amniotic", "dental_pulp": "dental pulp", "other": "other", "not_reported": "not reported",
 }
-PUBLISHED_TYPES = {"peer_reviewed"}
+CLASS_LABELS = {"cells": "MSCs", "modified_cells": "modified MSCs", "cell_free": "cell-free (secretome/EVs)"}
+RESULTS_LABELS = {"peer_reviewed": "peer-reviewed", "conference_abstract_only": "conference abstract only",
+                  "press_release_only": "press release only (not peer reviewed)",
+                  "registry_only": "registry results only", "none": "none yet"}
+HAS_RESULTS = ("peer_reviewed", "conference_abstract_only", "press_release_only", "registry_only")
+OPEN_STATUS = ("ongoing", "unknown", "suspended")
 
 
-def _nice(value: str) -> str:
-    return str(value).replace("_", " ")
+def _nice(value) -> str:
+    return "not reported" if pd.isna(value) else str(value).replace("_", " ")
 
 
-def counts(clinical: pd.DataFrame) -> dict[str, int]:
-    """Headline counts. Participants are summed over peer-reviewed reports that do not overlap an earlier report."""
-    published = clinical[clinical["design"] != "registry_record"]
-    independent = _without_overlaps(published)
+def _list(value) -> str:
+    return "not reported" if pd.isna(value) or not str(value) else str(value).replace(";", ", ").replace("_", " ")
+
+
+def _links(studies: pd.DataFrame) -> pd.DataFrame:
+    """One row per (record, trial): a paper that reports two trials links to both."""
+    clinical = studies[studies["record_type"] == "clinical"]
+    return clinical.assign(trial_id=clinical["trial_id"].str.split(";")).explode("trial_id")
+
+
+def records_by_trial(studies: pd.DataFrame) -> pd.DataFrame:
+    """Per trial: its clinical records (ids, oldest first), their kinds, and the first and last year."""
+    clinical = _links(studies).dropna(subset=["year"]).sort_values(["year", "study_id"])
+    grouped = clinical.groupby("trial_id", sort=True)
+    return pd.DataFrame({
+        "records": grouped["study_id"].apply(list),
+        "kinds": grouped["record_kind"].apply(lambda s: sorted(set(s.dropna()))),
+        "year_first": grouped["year"].min().astype(int),
+        "year_last": grouped["year"].max().astype(int),
+    })
+
+
+def participants(trials: pd.DataFrame) -> dict[str, int]:
+    """People enrolled in trials with results, each counted once (the rule stated in Methods)."""
+    reported = trials[trials["results"].isin(HAS_RESULTS)]
+    total, unknown_overlap, missing_n = 0, 0, 0
+    for _, t in reported.iterrows():
+        if pd.isna(t["n_enrolled"]):
+            missing_n += 1
+            continue
+        if pd.notna(t["overlaps_with"]) and str(t["overlaps_with"]):
+            if pd.isna(t["n_overlapping"]):
+                unknown_overlap += 1
+                continue
+            total += int(t["n_enrolled"]) - int(t["n_overlapping"])
+        else:
+            total += int(t["n_enrolled"])
     return {
-        "n_records": len(clinical),
-        "n_reports": len(published),
-        "n_registry_records": int((clinical["design"] == "registry_record").sum()),
-        "n_randomized": int(clinical["randomized"].fillna(False).sum()),
-        "n_countries": len({c for cs in clinical["country"].dropna() for c in str(cs).split(";") if c != "not_reported"}),
-        "year_first": int(clinical["year"].min()),
-        "year_last": int(clinical["year"].max()),
-        "n_msc_participants_independent": int(independent["n_msc"].fillna(0).sum()),
-        "n_reports_missing_n_msc": int(independent["n_msc"].isna().sum()),
+        "n_participants_once": total,
+        "n_trials_overlap_unknown": unknown_overlap,
+        "n_trials_missing_n": missing_n,
+        "n_external_controls": int(trials["n_external_control"].fillna(0).sum()),
     }
 
 
-def _without_overlaps(frame: pd.DataFrame) -> pd.DataFrame:
-    """Drop a report when it overlaps (shares patients with) an earlier-year report that is kept, so people count once."""
-    kept: list[str] = []
-    for _, row in frame.sort_values(["year", "study_id"]).iterrows():
-        overlaps = set(str(row["overlaps_with"]).split(";")) if pd.notna(row["overlaps_with"]) else set()
-        if overlaps & set(kept):
-            continue
-        kept.append(row["study_id"])
-    return frame[frame["study_id"].isin(kept)]
+def counts(trials: pd.DataFrame, studies: pd.DataFrame) -> dict[str, int]:
+    """Headline counts, all per trial except the record counts that say so."""
+    clinical = studies[studies["record_type"] == "clinical"]
+    kinds = clinical["record_kind"].value_counts()
+    randomized = trials[trials["randomized"].fillna(False).astype(bool)]
+    out = {
+        "n_trials": len(trials),
+        "n_records": len(clinical),
+        "n_results_records": int(sum(kinds.get(k, 0) for k in ("results", "interim_results", "long_term_follow_up", "secondary_analysis", "case_report"))),
+        "n_registrations": int(kinds.get("registration", 0)),
+        "n_protocols": int(kinds.get("protocol", 0)),
+        "n_press_releases": int(kinds.get("press_release", 0)),
+        "n_trials_peer_reviewed": int((trials["results"] == "peer_reviewed").sum()),
+        "n_trials_press_release_only": int((trials["results"] == "press_release_only").sum()),
+        "n_trials_no_results": int((trials["results"] == "none").sum()),
+        "n_trials_open": len(open_trials(trials)),
+        "n_randomized_trials": len(randomized),
+        "n_randomized_with_results": int(randomized["results"].isin(HAS_RESULTS).sum()),
+        "n_randomized_primary_met": int((randomized["primary_endpoint_met"] == "yes").sum()),
+        "n_randomized_primary_not_met": int((randomized["primary_endpoint_met"] == "no").sum()),
+        "n_phase3_trials": int((trials["phase"] == "3").sum()),
+        "n_phase3_with_results": int(((trials["phase"] == "3") & trials["results"].isin(HAS_RESULTS)).sum()),
+        "n_phase3_primary_met": int(((trials["phase"] == "3") & (trials["primary_endpoint_met"] == "yes")).sum()),
+        "n_single_arm_trials": int(trials["design"].isin(["single_arm", "case_series", "case_report", "expanded_access"]).sum()),
+        "n_cell_free_trials": int((trials["product_class"] == "cell_free").sum()),
+        "n_modified_cell_trials": int((trials["product_class"] == "modified_cells").sum()),
+        "n_countries": len({c for cs in trials["country"].dropna() for c in str(cs).split(";") if c != "not_reported"}),
+        "year_first": int(clinical["year"].min()),
+        "year_last": int(clinical["year"].max()),
+    }
+    out.update(participants(trials))
+    return out
 
 
-def table(clinical: pd.DataFrame) -> pd.DataFrame:
-    """The complete clinical-studies table as readers see it (one row per record, oldest first)."""
-    frame = clinical.sort_values(["year", "study_id"])
+def _with_records(trials: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+    recs = records_by_trial(studies)
+    frame = trials.join(recs, on="trial_id")
+    return frame.sort_values(["year_first", "trial_id"])
+
+
+def table(trials: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+    """Every trial once, oldest first, with the records that report it."""
+    f = _with_records(trials, studies)
     return pd.DataFrame({
-        "Study": frame["study_id"],
-        "Year": frame["year"],
-        "Country": frame["country"].str.replace(";", ", "),
-        "Phase": frame["phase"].str.replace(";", ", ").str.replace("not_reported", "n.r."),
-        "Design": frame["design"].map(_nice),
-        "MSC (n)": frame["n_msc"],
-        "Control (n)": frame["n_control"],
-        "Source": frame["cell_source"].map(SOURCE_LABELS),
-        "Origin": frame["cell_origin"].map(_nice),
-        "Route": frame["route"].fillna("not reported").str.replace(";", ", "),
-        "Status": frame["status"].map(_nice),
-        "Verified from": frame["verified_from"].map(_nice),
-    })
+        "Trial": f["name"],
+        "Records": f["records"].map(lambda r: ", ".join(r) if isinstance(r, list) else ""),
+        "Years": [f"{a}" if a == b else f"{a}–{b}" for a, b in zip(f["year_first"], f["year_last"])],
+        "Country": f["country"].map(_list),
+        "Phase": f["phase"].map(lambda p: "n.r." if p == "not_reported" else p),
+        "Design": f["design"].map(_nice),
+        "Product": f["product_class"].map(CLASS_LABELS),
+        "Source": f["cell_source"].map(SOURCE_LABELS),
+        "Origin": f["cell_origin"].map(_nice),
+        "Route": f["route"].map(_list),
+        "Enrolled (n)": f["n_enrolled"],
+        "Status": f["status"].map(_nice),
+        "Results": f["results"].map(RESULTS_LABELS),
+    }).reset_index(drop=True)
 
 
-def evidence_map_frame(clinical: pd.DataFrame) -> pd.DataFrame:
-    """One row per study x route (a study given by two routes appears on both rows of the map)."""
-    frame = clinical.assign(route=clinical["route"].fillna("not reported").str.split(";")).explode("route")
+def records_table(studies: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
+    """Every clinical record with the trial it belongs to and what was read (a trial appears once per record here,
+    by design: this is the list of records, labelled as such)."""
+    clinical = studies[studies["record_type"] == "clinical"].sort_values(["trial_id", "year", "study_id"])
+    names = dict(zip(trials["trial_id"], trials["name"]))
     return pd.DataFrame({
-        "study": frame["study_id"],
-        "year": frame["year"].astype(int),
-        "route": frame["route"],
-        "source": frame["cell_source"].map(SOURCE_LABELS),
-        "origin": frame["cell_origin"].map(_nice),
-        "phase": frame["phase"].str.replace(";", ", "),
-        "design": frame["design"].map(_nice),
-        "n_msc": frame["n_msc"].astype("float"),
-        "status": frame["status"].map(_nice),
-    }).sort_values(["year", "study", "route"]).reset_index(drop=True)
+        "Record": clinical["study_id"], "Year": clinical["year"], "Kind": clinical["record_kind"].map(_nice),
+        "Of trial": clinical["trial_id"].map(lambda ids: "; ".join(names.get(i, i) for i in str(ids).split(";"))),
+        "Type": clinical["publication_type"].map(_nice),
+        "Verified from": clinical["verified_from"].map(_nice),
+    }).reset_index(drop=True)
 
 
-AGGREGATE_ABOVE = 400  # points; beyond this the map shows counts per cell instead of one point per study
+def open_trials(trials: pd.DataFrame) -> pd.DataFrame:
+    """Trials still running or of unknown status, and completed trials with no results: each once."""
+    return trials[trials["status"].isin(OPEN_STATUS) | ((trials["status"] == "completed") & (trials["results"] == "none"))]
 
 
-def evidence_map(clinical: pd.DataFrame) -> alt.Chart:
-    """Studies by year and route, coloured by cell source; click the legend to filter by source.
+def open_table(trials: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+    f = _with_records(open_trials(trials), studies)
+    return pd.DataFrame({
+        "Trial": f["name"], "Registry": f["registry_ids"].map(_list), "First record": f["year_first"],
+        "Country": f["country"].map(_list), "Phase": f["phase"].map(lambda p: "n.r." if p == "not_reported" else p),
+        "Product": f["product_class"].map(CLASS_LABELS), "Source": f["cell_source"].map(SOURCE_LABELS),
+        "Route": f["route"].map(_list), "Planned or enrolled (n)": f["n_enrolled"].fillna(f["n_planned"]),
+        "Status": f["status"].map(_nice), "Results": f["results"].map(RESULTS_LABELS),
+    }).reset_index(drop=True)
 
-    A large dataset is aggregated to counts per year x route x source, so the page does not carry every record."""
-    frame = evidence_map_frame(clinical)
+
+def randomised_table(trials: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+    """The randomised trials in detail, each once: design, size, primary endpoint and whether it was met."""
+    f = _with_records(trials[trials["randomized"].fillna(False).astype(bool)], studies)
+    return pd.DataFrame({
+        "Trial": f["name"], "Records": f["records"].map(lambda r: ", ".join(r) if isinstance(r, list) else ""),
+        "Phase": f["phase"], "Product": f["product"], "Control": f["control_type"].map(_nice),
+        "MSC (n)": f["n_msc"], "Control (n)": f["n_control"], "Primary endpoint": f["primary_endpoint"],
+        "Primary endpoint met": f["primary_endpoint_met"].map(_nice), "Results": f["results"].map(RESULTS_LABELS),
+        "Efficacy": f["efficacy_summary"], "Safety": f["safety_summary"],
+    }).reset_index(drop=True)
+
+
+def evidence_map_frame(trials: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+    """One row per trial x route (a trial given by two routes appears on both rows of the map, once on each)."""
+    f = _with_records(trials, studies)
+    f = f.assign(route=f["route"].fillna("not reported").str.replace("_", " ").str.split(";")).explode("route")
+    return pd.DataFrame({
+        "trial": f["name"], "year": f["year_first"].astype(int), "route": f["route"],
+        "source": f["cell_source"].map(SOURCE_LABELS), "product": f["product_class"].map(CLASS_LABELS),
+        "design": f["design"].map(_nice), "n": f["n_enrolled"].astype("float"), "results": f["results"].map(RESULTS_LABELS),
+    }).sort_values(["year", "trial", "route"]).reset_index(drop=True)
+
+
+AGGREGATE_ABOVE = 400  # points; beyond this the map shows counts per cell instead of one point per trial
+
+
+def evidence_map(trials: pd.DataFrame, studies: pd.DataFrame) -> alt.Chart:
+    """Trials by the year of their first record and route, coloured by cell source; click the legend to filter."""
+    frame = evidence_map_frame(trials, studies)
     pick = alt.selection_point(fields=["source"], bind="legend")
+    routes = [r for r in ROUTE_ORDER if r in set(frame["route"])] + sorted(set(frame["route"]) - set(ROUTE_ORDER))
     if len(frame) > AGGREGATE_ABOVE:
-        counts = frame.groupby(["year", "route", "source"], as_index=False).agg(records=("study", "size"), participants=("n_msc", "sum"))
+        agg = frame.groupby(["year", "route", "source"], as_index=False).agg(trials=("trial", "size"), participants=("n", "sum"))
         return (
-            alt.Chart(counts)
-            .mark_circle(opacity=0.8)
-            .encode(
-                x=alt.X("year:O", title="Year of publication or registration"),
-                y=alt.Y("route:N", title="Route of administration", sort=[r for r in ROUTE_ORDER if r in set(counts["route"])]),
-                size=alt.Size("records:Q", title="Records"), color=alt.Color("source:N", title="Cell source (click to filter)"),
-                xOffset=alt.XOffset("source:N"), opacity=alt.condition(pick, alt.value(0.85), alt.value(0.08)),
-                tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip("route:N", title="Route"), alt.Tooltip("source:N", title="Source"),
-                         alt.Tooltip("records:Q", title="Records"), alt.Tooltip("participants:Q", title="MSC participants")],
-            )
-            .add_params(pick)
-            .properties(width="container", height=260)
+            alt.Chart(agg).mark_circle(opacity=0.8)
+            .encode(x=alt.X("year:O", title="Year of the trial's first record"), y=alt.Y("route:N", title="Route", sort=routes),
+                    size=alt.Size("trials:Q", title="Trials"), color=alt.Color("source:N", title="Cell source (click to filter)"),
+                    xOffset=alt.XOffset("source:N"), opacity=alt.condition(pick, alt.value(0.85), alt.value(0.08)),
+                    tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip("route:N", title="Route"), alt.Tooltip("source:N", title="Source"),
+                             alt.Tooltip("trials:Q", title="Trials"), alt.Tooltip("participants:Q", title="Enrolled")])
+            .add_params(pick).properties(width="container", height=280)
         )
     return (
-        alt.Chart(frame)
-        .mark_point(filled=True, opacity=0.85, size=90)
-        .encode(
-            x=alt.X("year:O", title="Year of publication or registration"),
-            y=alt.Y("route:N", title="Route of administration", sort=[r for r in ROUTE_ORDER if r in set(frame["route"])]),
-            color=alt.Color("source:N", title="Cell source (click to filter)"),
-            shape=alt.Shape("design:N", title="Design"),
-            opacity=alt.condition(pick, alt.value(0.9), alt.value(0.08)),
-            xOffset=alt.XOffset("study:N"),
-            tooltip=[alt.Tooltip("study:N", title="Study"), alt.Tooltip("year:O", title="Year"),
-                     alt.Tooltip("n_msc:Q", title="MSC participants"), alt.Tooltip("route:N", title="Route"),
-                     alt.Tooltip("source:N", title="Source"), alt.Tooltip("origin:N", title="Origin"),
-                     alt.Tooltip("phase:N", title="Phase"), alt.Tooltip("status:N", title="Status")],
-        )
-        .add_params(pick)
-        .properties(width="container", height=260)
+        alt.Chart(frame).mark_point(filled=True, opacity=0.85, size=90)
+        .encode(x=alt.X("year:O", title="Year of the trial's first record"), y=alt.Y("route:N", title="Route", sort=routes),
+                color=alt.Color("source:N", title="Cell source (click to filter)"), shape=alt.Shape("design:N", title="Design"),
+                opacity=alt.condition(pick, alt.value(0.9), alt.value(0.08)), xOffset=alt.XOffset("trial:N"),
+                tooltip=[alt.Tooltip("trial:N", title="Trial"), alt.Tooltip("year:O", title="First record"),
+                         alt.Tooltip("n:Q", title="Enrolled"), alt.Tooltip("route:N", title="Route"),
+                         alt.Tooltip("source:N", title="Source"), alt.Tooltip("product:N", title="Product"),
+                         alt.Tooltip("design:N", title="Design"), alt.Tooltip("results:N", title="Results")])
+        .add_params(pick).properties(width="container", height=280)
     )
-
-
-def registered_table(clinical: pd.DataFrame) -> pd.DataFrame:
-    """Registered trials still running, of unknown status or completed without a results publication in the dataset."""
-    frame = clinical[clinical["status"].isin(["ongoing", "unknown", "completed_unpublished"])].sort_values(["year", "study_id"])
-    return pd.DataFrame({
-        "Record": frame["study_id"], "Year": frame["year"], "Country": frame["country"].str.replace(";", ", "),
-        "Phase": frame["phase"].str.replace(";", ", ").str.replace("not_reported", "n.r."), "Source": frame["cell_source"].map(SOURCE_LABELS),
-        "Origin": frame["cell_origin"].map(_nice), "Route": frame["route"].fillna("not reported").str.replace(";", ", "),
-        "Planned or enrolled (n)": frame["n_enrolled"], "Status": frame["status"].map(_nice),
-    })
-
-
-def randomised_table(clinical: pd.DataFrame) -> pd.DataFrame:
-    """The randomised trials in detail: design, size, primary endpoint and the results in the record's own words."""
-    frame = clinical[clinical["randomized"].fillna(False)].sort_values(["year", "study_id"])
-    return pd.DataFrame({
-        "Study": frame["study_id"], "Phase": frame["phase"].str.replace(";", ", "), "Product": frame["product"],
-        "Control": frame["control_type"].map(_nice), "MSC (n)": frame["n_msc"], "Control (n)": frame["n_control"],
-        "Route": frame["route"].fillna("not reported").str.replace(";", ", "), "Primary endpoint": frame["primary_endpoint"],
-        "Efficacy": frame["efficacy_summary"], "Safety": frame["safety_summary"], "Status": frame["status"].map(_nice),
-    })
