@@ -24,7 +24,8 @@ def _clean(value) -> str | None:
 
 REGISTRIES = {"NCT": "ClinicalTrials.gov", "IRCT": "Iranian Registry of Clinical Trials", "EUCTR": "EU Clinical Trials Register",
               "ISRCTN": "ISRCTN registry", "ChiCTR": "Chinese Clinical Trial Registry", "KCT": "Clinical Research Information Service (Korea)",
-              "ACTRN": "Australian New Zealand Clinical Trials Registry", "JPRN": "Japan Registry of Clinical Trials", "CTRI": "Clinical Trials Registry - India"}
+              "ACTRN": "Australian New Zealand Clinical Trials Registry", "JPRN": "Japan Registry of Clinical Trials", "jRCT": "Japan Registry of Clinical Trials",
+              "CTRI": "Clinical Trials Registry - India", "UMIN": "UMIN Clinical Trials Registry"}
 
 
 def _registry_name(ids: str) -> str:
@@ -34,7 +35,10 @@ def _registry_name(ids: str) -> str:
 
 def entry_for(row) -> Entry:
     # Outer braces keep the title's capitalisation (BibTeX styles would lower-case "ALS" and "NurOwn").
-    fields = {"title": "{" + _clean(row["title"]) + "}", "year": str(int(row["year"]))}
+    import pandas as pd
+
+    # An undated registry record or press release is cited "n.d.", the usual convention.
+    fields = {"title": "{" + _clean(row["title"]) + "}", "year": "n.d." if pd.isna(row["year"]) else str(int(row["year"]))}
     for src, dst in (("journal", "journal"), ("volume", "volume"), ("issue", "number"), ("pages", "pages"), ("doi", "doi"), ("pmid", "pubmed")):
         value = _clean(row[src])
         if value:
@@ -44,12 +48,16 @@ def entry_for(row) -> Entry:
         notes.append("Registry: " + ", ".join(_clean(row["registry_ids"]).split(";")))
     if row["publication_type"] == "press_release":
         notes.append("Press release, not peer-reviewed")
+    elif row["publication_type"] == "news":
+        notes.append("News report, not peer-reviewed")
+    elif row["publication_type"] == "preprint":
+        notes.append("Preprint, not peer-reviewed")
     elif row["publication_type"] == "conference_abstract":
         notes.append("Conference abstract")
     if notes:
         fields["note"] = ". ".join(notes)
     if not (fields.get("doi") or fields.get("pubmed")):
-        fields["url"] = _clean(row["source_url"]).split(";")[0].strip()
+        fields["url"] = _clean(row["source_url"]).split()[0]
     kind = "article" if row["publication_type"] in ("peer_reviewed", "conference_abstract", "preprint") and fields.get("journal") else "misc"
     if kind == "misc" and "journal" in fields:
         fields["howpublished"] = fields.pop("journal")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from . import forest
-from .synthesis import Comparison, back_transform, summary_row
+from .synthesis import Comparison, back_transform, pooled_label, summary_row
 
 
 def _formatter(c: Comparison, fmt: str):
@@ -14,12 +14,24 @@ def _formatter(c: Comparison, fmt: str):
     return lambda x: format(float(x), fmt)
 
 
+def result_text(c: Comparison, fmt: str = ".3g") -> str:
+    """The comparison's result in one phrase, whether or not it was pooled (chapters paste this)."""
+    if not c.pooled:
+        return f"not pooled: {c.reason}"
+    f = _formatter(c, fmt)
+    r = c.result
+    est, lo, hi, plo, phi = back_transform(c, [r.estimate, r.ci_lb, r.ci_ub, r.pi_lb, r.pi_ub])
+    return (f"{f(est)} (95% CI {f(lo)} to {f(hi)}; 95% prediction interval {f(plo)} to {f(phi)}) from "
+            f"{len(c.rows)} trials, pooled with a {pooled_label(c)}")
+
+
 def publish(out, c: Comparison, x_title: str, fmt: str = ".3g") -> None:
     """Keys: {key}_k, _status, and when pooled _estimate, _ci, _pi, _i2, _tau2, _q_pval, plus fig_{key}_forest,
     fig_{key}_cumulative and tbl_{key}_loo (k >= 3)."""
     out.number(f"{c.key}_k", len(c.rows))
     out.number(f"{c.key}_status", "pooled" if c.pooled else f"not pooled: {c.reason}")
-    if len(c.rows):
+    out.number(f"{c.key}_result", result_text(c))
+    if True:  # always published, so that a chapter never points at a missing figure when the data shrink
         out.chart(f"fig_{c.key}_forest", forest.forest_plot(c, x_title),
                   alt_text=f"Forest plot: {c.title}. One row per study with its 95% confidence interval"
                            + ("; the pooled estimate is the diamond, the prediction interval the red line." if c.pooled else "; not pooled."))
@@ -31,9 +43,9 @@ def publish(out, c: Comparison, x_title: str, fmt: str = ".3g") -> None:
     out.number(f"{c.key}_estimate", f(est))
     out.number(f"{c.key}_ci", f"{f(lo)} to {f(hi)}")
     out.number(f"{c.key}_pi", f"{f(plo)} to {f(phi)}")
-    out.number(f"{c.key}_i2", f"{r.i2:.0f}")
+    out.number(f"{c.key}_i2", f"{r.i2:.0f}" if hasattr(r, "i2") else "not applicable")
     out.number(f"{c.key}_tau2", f"{r.tau2:.3g}")
-    out.number(f"{c.key}_q_pval", f"{r.q_pval:.2g}")
+    out.number(f"{c.key}_q_pval", f"{r.q_pval:.2g}" if hasattr(r, "q_pval") else "not applicable")
     if c.cumulative:
         out.chart(f"fig_{c.key}_cumulative", forest.cumulative_plot(c, x_title),
                   alt_text=f"Cumulative meta-analysis: {c.title}, the pooled estimate as each study is added by year.", display=False)
@@ -47,3 +59,15 @@ def publish(out, c: Comparison, x_title: str, fmt: str = ".3g") -> None:
 
 def summary_table(comparisons: list[Comparison]) -> pd.DataFrame:
     return pd.DataFrame([summary_row(c) for c in comparisons])
+
+
+def safety_table(comparisons: list[Comparison]) -> pd.DataFrame:
+    """Each trial's safety count once per outcome, with the definition it used and an exact 95% CI."""
+    rows = []
+    for c in comparisons:
+        for _, r in c.rows.sort_values(["year", "study"]).iterrows():
+            lo, hi = back_transform(c, [r["ci_lb"], r["ci_ub"]])
+            rows.append({"Outcome": c.title, "Trial": r["study"], "Events": int(r["events"]), "MSC-treated": int(r["total"]),
+                         "Proportion": f"{100 * r['events'] / r['total']:.3g}%", "Exact 95% CI": f"{100 * lo:.3g}% to {100 * hi:.3g}%",
+                         "Definition used": r.get("definition") or "not stated"})
+    return pd.DataFrame(rows, columns=["Outcome", "Trial", "Events", "MSC-treated", "Proportion", "Exact 95% CI", "Definition used"])

@@ -46,7 +46,7 @@ def forest_plot(c: Comparison, x_title: str) -> alt.VConcatChart | alt.LayerChar
         return studies
     r = c.result
     est, lo, hi, plo, phi = back_transform(c, [r.estimate, r.ci_lb, r.ci_ub, r.pi_lb, r.pi_ub])
-    label = f"Pooled ({pooled_label(c)})"
+    label = "Pooled: " + pooled_label(c)
     diamond = pd.DataFrame({"estimate": [lo, est, hi], "top": [0, 0.4, 0], "bottom": [0, -0.4, 0], "row": [label] * 3})
     pi = pd.DataFrame({"pi_lb": [plo], "pi_ub": [phi], "row": [label], "estimate": [est], "ci_lb": [lo], "ci_ub": [hi]})
     y = alt.Y("top:Q", axis=alt.Axis(title=None, labels=False, ticks=False, domain=False, grid=False), scale=alt.Scale(domain=[-1, 1]))

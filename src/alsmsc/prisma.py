@@ -49,7 +49,11 @@ def _studies(study_ids: list[str], studies: pd.DataFrame) -> int:
     """Included reports counted as studies: every clinical record of one trial is one study (PRISMA 2020 counts
     studies and reports apart); an animal study is its own unit."""
     trial = dict(zip(studies["study_id"], studies["trial_id"]))
-    return len({trial.get(s) if isinstance(trial.get(s), str) else s for s in study_ids})
+    units = set()
+    for s in study_ids:
+        linked = trial.get(s)
+        units.update(str(linked).split(";") if isinstance(linked, str) else [s])  # a paper on two trials adds both
+    return len(units)
 
 
 def flow(log: pd.DataFrame, studies: pd.DataFrame, version: str) -> Flow:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-VERIFICATION_ORDER = ["full text", "abstract", "registry", "secondary source"]
+VERIFICATION_ORDER = ["full text", "full text partial", "abstract", "abstract partial", "registry", "press release",
+                      "regulatory document", "secondary source"]
 
 
 def counts(studies: pd.DataFrame) -> dict[str, int]:
@@ -13,11 +14,19 @@ def counts(studies: pd.DataFrame) -> dict[str, int]:
     return {
         "n_studies_table": len(studies),
         "n_full_text": int(verified.get("full_text", 0)),
+        "n_full_text_partial": int(verified.get("full_text_partial", 0)),
         "n_abstract_only": int(verified.get("abstract", 0)),
+        "n_abstract_partial": int(verified.get("abstract_partial", 0)),
         "n_registry_only": int(verified.get("registry", 0)),
-        "n_secondary_only": int(verified.get("secondary_source", 0)),
+        "n_secondary_only": int(verified.get("secondary_source", 0)) + int(verified.get("press_release", 0)) + int(verified.get("regulatory_document", 0)),
         "n_press_releases": int((studies["publication_type"] == "press_release").sum()),
+        "n_read_on_copy": int(studies["read_url"].notna().sum()),
     }
+
+
+def host_policy_counts(hosts: pd.DataFrame) -> dict[str, int]:
+    by = hosts["category"].value_counts()
+    return {f"n_hosts_{c}": int(by.get(c, 0)) for c in ("authoritative", "secondary", "never")}
 
 
 def verification_table(studies: pd.DataFrame) -> pd.DataFrame:

@@ -307,7 +307,7 @@ def pool_proportions(comparison: Comparison) -> Comparison:
 def pooled_label(comparison: Comparison) -> str:
     if comparison.measure == "PLO":
         return "random-effects logistic-normal model (ML, exact binomial likelihood)"
-    return "REML, Knapp-Hartung"
+    return "random-effects model (REML, Knapp-Hartung)"
 
 
 def summary_row(comparison: Comparison) -> dict:

@@ -41,13 +41,13 @@ def _links(studies: pd.DataFrame) -> pd.DataFrame:
 
 def records_by_trial(studies: pd.DataFrame) -> pd.DataFrame:
     """Per trial: its clinical records (ids, oldest first), their kinds, and the first and last year."""
-    clinical = _links(studies).dropna(subset=["year"]).sort_values(["year", "study_id"])
+    clinical = _links(studies).sort_values(["year", "study_id"], na_position="last")
     grouped = clinical.groupby("trial_id", sort=True)
     return pd.DataFrame({
         "records": grouped["study_id"].apply(list),
         "kinds": grouped["record_kind"].apply(lambda s: sorted(set(s.dropna()))),
-        "year_first": grouped["year"].min().astype(int),
-        "year_last": grouped["year"].max().astype(int),
+        "year_first": grouped["year"].min().astype("Int64"),
+        "year_last": grouped["year"].max().astype("Int64"),
     })
 
 
@@ -89,7 +89,7 @@ def counts(trials: pd.DataFrame, studies: pd.DataFrame) -> dict[str, int]:
         "n_trials_peer_reviewed": int((trials["results"] == "peer_reviewed").sum()),
         "n_trials_press_release_only": int((trials["results"] == "press_release_only").sum()),
         "n_trials_no_results": int((trials["results"] == "none").sum()),
-        "n_trials_open": len(open_trials(trials)),
+        "n_trials_without_peer_reviewed_results": len(open_trials(trials)),
         "n_randomized_trials": len(randomized),
         "n_randomized_with_results": int(randomized["results"].isin(HAS_RESULTS).sum()),
         "n_randomized_primary_met": int((randomized["primary_endpoint_met"] == "yes").sum()),
@@ -98,7 +98,6 @@ def counts(trials: pd.DataFrame, studies: pd.DataFrame) -> dict[str, int]:
         "n_phase3_with_results": int(((trials["phase"] == "3") & trials["results"].isin(HAS_RESULTS)).sum()),
         "n_phase3_primary_met": int(((trials["phase"] == "3") & (trials["primary_endpoint_met"] == "yes")).sum()),
         "n_single_arm_trials": int(trials["design"].isin(["single_arm", "case_series", "case_report", "expanded_access"]).sum()),
-        "n_cell_free_trials": int((trials["product_class"] == "cell_free").sum()),
         "n_modified_cell_trials": int((trials["product_class"] == "modified_cells").sum()),
         "n_countries": len({c for cs in trials["country"].dropna() for c in str(cs).split(";") if c != "not_reported"}),
         "year_first": int(clinical["year"].min()),
@@ -111,7 +110,7 @@ def counts(trials: pd.DataFrame, studies: pd.DataFrame) -> dict[str, int]:
 def _with_records(trials: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
     recs = records_by_trial(studies)
     frame = trials.join(recs, on="trial_id")
-    return frame.sort_values(["year_first", "trial_id"])
+    return frame.sort_values(["year_first", "trial_id"], na_position="last")
 
 
 def table(trials: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
@@ -120,7 +119,7 @@ def table(trials: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Trial": f["name"],
         "Records": f["records"].map(lambda r: ", ".join(r) if isinstance(r, list) else ""),
-        "Years": [f"{a}" if a == b else f"{a}–{b}" for a, b in zip(f["year_first"], f["year_last"])],
+        "Years": ["not dated" if pd.isna(a) else f"{int(a)}" if a == b else f"{int(a)}–{int(b)}" for a, b in zip(f["year_first"], f["year_last"])],
         "Country": f["country"].map(_list),
         "Phase": f["phase"].map(lambda p: "n.r." if p == "not_reported" else p),
         "Design": f["design"].map(_nice),
@@ -148,14 +147,33 @@ def records_table(studies: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
 
 
 def open_trials(trials: pd.DataFrame) -> pd.DataFrame:
-    """Trials still running or of unknown status, and completed trials with no results: each once."""
-    return trials[trials["status"].isin(OPEN_STATUS) | ((trials["status"] == "completed") & (trials["results"] == "none"))]
+    """Trials without peer-reviewed results (still running, of unknown status, finished without results, or reported
+    only in a press release, conference abstract or registry entry): each once. Withdrawn trials enrolled no one."""
+    return trials[(trials["results"] != "peer_reviewed") & (trials["status"] != "withdrawn")]
+
+
+def names(frame: pd.DataFrame) -> str:
+    return "; ".join(frame.sort_values("trial_id")["name"]) or "none"
+
+
+def design_questions(trials: pd.DataFrame, arms: pd.DataFrame) -> dict[str, object]:
+    """What the perspectives chapter says about dose finding and cell-free products, computed from the data."""
+    msc_arms = arms[arms["role"] == "msc"].groupby("trial_id").size()
+    several = set(msc_arms[msc_arms >= 2].index)
+    escalating = set(trials.loc[trials["dose"].fillna("").str.contains(r"escalat", case=False), "trial_id"])
+    dose = trials[trials["trial_id"].isin(several | escalating)]
+    free = trials[trials["product_class"] == "cell_free"]
+    return {
+        "n_trials_dose_comparison": len(dose), "trials_dose_comparison": names(dose),
+        "n_cell_free_trials": len(free), "cell_free_trials": names(free),
+        "n_cell_free_with_results": int((free["results"] == "peer_reviewed").sum()),
+    }
 
 
 def open_table(trials: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
     f = _with_records(open_trials(trials), studies)
     return pd.DataFrame({
-        "Trial": f["name"], "Registry": f["registry_ids"].map(_list), "First record": f["year_first"],
+        "Trial": f["name"], "Registry": f["registry_ids"].map(_list), "First record": f["year_first"].map(lambda y: "not dated" if pd.isna(y) else str(int(y))),
         "Country": f["country"].map(_list), "Phase": f["phase"].map(lambda p: "n.r." if p == "not_reported" else p),
         "Product": f["product_class"].map(CLASS_LABELS), "Source": f["cell_source"].map(SOURCE_LABELS),
         "Route": f["route"].map(_list), "Planned or enrolled (n)": f["n_enrolled"].fillna(f["n_planned"]),
@@ -180,7 +198,7 @@ def evidence_map_frame(trials: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFr
     f = _with_records(trials, studies)
     f = f.assign(route=f["route"].fillna("not reported").str.replace("_", " ").str.split(";")).explode("route")
     return pd.DataFrame({
-        "trial": f["name"], "year": f["year_first"].astype(int), "route": f["route"],
+        "trial": f["name"], "year": f["year_first"].astype("Int64"), "route": f["route"],
         "source": f["cell_source"].map(SOURCE_LABELS), "product": f["product_class"].map(CLASS_LABELS),
         "design": f["design"].map(_nice), "n": f["n_enrolled"].astype("float"), "results": f["results"].map(RESULTS_LABELS),
     }).sort_values(["year", "trial", "route"]).reset_index(drop=True)
@@ -191,7 +209,7 @@ AGGREGATE_ABOVE = 400  # points; beyond this the map shows counts per cell inste
 
 def evidence_map(trials: pd.DataFrame, studies: pd.DataFrame) -> alt.Chart:
     """Trials by the year of their first record and route, coloured by cell source; click the legend to filter."""
-    frame = evidence_map_frame(trials, studies)
+    frame = evidence_map_frame(trials, studies).dropna(subset=["year"])  # a registration whose date was not read has no place on the axis
     pick = alt.selection_point(fields=["source"], bind="legend")
     routes = [r for r in ROUTE_ORDER if r in set(frame["route"])] + sorted(set(frame["route"]) - set(ROUTE_ORDER))
     if len(frame) > AGGREGATE_ABOVE:
