@@ -2,12 +2,14 @@
 # Debian packages used by the tests:
 #   chromium        headless browser test of the built book
 #   r-cran-metafor  R's metafor, the reference implementation the meta-analysis module is cross-checked against
+#   r-cran-lme4     lme4, which metafor's rma.glmm uses for the logistic-normal model of rare-event proportions
 # Installs what is missing when this user can (root, or password-less sudo); otherwise says how, and the tests that
 # need a package fail with the same instruction (they never skip silently).
 set -uo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 { command -v Rscript >/dev/null 2>&1 && Rscript -e 'library(metafor)' >/dev/null 2>&1; } || missing+=(r-cran-metafor)
+{ command -v Rscript >/dev/null 2>&1 && Rscript -e 'library(lme4)' >/dev/null 2>&1; } || missing+=(r-cran-lme4)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo="none"; fi
 if [ "$sudo" = none ] || ! command -v apt-get >/dev/null; then

@@ -144,3 +144,35 @@ for (m in c("FE","DL","REML","PM")) for (t in c("z","knha")) {{ if (m=="FE" && t
         r = meta.rma(yi, vi, method=m, knha=(t == "knha"))
         ours = [r.estimate, r.se, r.ci_lb, r.ci_ub, r.pi_lb, r.pi_ub, r.tau2, r.i2, r.h2, r.q]
         close(ours, [float(v) for v in values], f"live {m} {t}")
+
+
+GLMM_CASES = {  # fixture data: zero-event trials, heterogeneity, the tau = 0 boundary, all-zero but one
+    "zeros_boundary": ([0, 1, 2, 0, 3], [10, 20, 15, 8, 40]),
+    "heterogeneous": ([1, 10, 2, 15, 3], [20, 25, 30, 40, 50]),
+    "mostly_zero": ([0, 0, 1], [10, 12, 30]),
+    "mixed": ([0, 4, 1, 7, 0, 2], [15, 19, 43, 30, 8, 64]),
+}
+
+
+def test_glmm_proportions_match_metafor_rma_glmm():
+    """The logistic-normal model against metafor's rma.glmm(measure="PLO") (lme4, nAGQ = 7), run live."""
+    if not r_available() or subprocess.run(["Rscript", "-e", "library(lme4)"], capture_output=True).returncode != 0:
+        pytest.fail("Rscript with metafor and lme4 is needed: `sudo apt-get install -y r-cran-metafor r-cran-lme4` (make test installs them)")
+    script = "suppressPackageStartupMessages(library(metafor))\n" + "".join(
+        f"r <- rma.glmm(measure='PLO', xi=c({','.join(map(str, x))}), ni=c({','.join(map(str, n))})); p <- predict(r); "
+        f"cat('{name}', sprintf('%.10g', c(r$b[1], r$se, r$tau2, p$pi.lb, p$pi.ub)), '\\n')\n"
+        for name, (x, n) in GLMM_CASES.items())
+    out = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, check=True).stdout
+    rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in out.strip().splitlines()}
+    assert set(rows) == set(GLMM_CASES)
+    for name, (x, n) in GLMM_CASES.items():
+        r = meta.rma_glmm_plo(x, n)
+        # glmer stops its optimiser at about 1e-6 relative; agreement to 1e-4 is the meaningful bound here
+        np.testing.assert_allclose([r.estimate, r.se, r.tau2, r.pi_lb, r.pi_ub], rows[name], rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize("x,n,message", [([1], [10], "at least 2"), ([1, 11], [10, 10], "0 <= events <= total"),
+                                         ([1, 2], [10], "same length")])
+def test_glmm_bad_input_gets_a_clear_error(x, n, message):
+    with pytest.raises(meta.MetaError, match=message):
+        meta.rma_glmm_plo(x, n)

@@ -53,15 +53,38 @@ def test_non_finite_numbers_are_refused(tmp_path, monkeypatch):
         outputs.Outputs(tmp_path).number("bad", float("nan"))
 
 
-def test_trials_counts_count_overlapping_people_once():
-    clinical = data.load(ROOT / "data", ["clinical_studies"])["clinical_studies"]
-    counts = trials.counts(clinical)
-    reports = clinical[clinical["design"] != "registry_record"]
-    assert counts["n_records"] == len(clinical)
-    assert counts["n_reports"] + counts["n_registry_records"] == counts["n_records"]
-    # Overlapping reports are dropped, so the total is below the naive sum whenever any report overlaps another.
-    naive = int(reports["n_msc"].fillna(0).sum())
-    assert counts["n_msc_participants_independent"] < naive
+def _trial(tid, results="peer_reviewed", n=None, overlaps=None, n_overlapping=None, external=None, **extra):
+    row = {"trial_id": tid, "name": f"Trial {tid}", "results": results, "n_enrolled": n, "overlaps_with": overlaps,
+           "n_overlapping": n_overlapping, "n_external_control": external, "randomized": False, "primary_endpoint_met": "pending",
+           "phase": "1", "design": "single_arm", "product_class": "cells", "country": "Nowhere", "status": "completed"}
+    return {**row, **extra}
+
+
+@pytest.mark.fixture_data
+def test_people_are_counted_once_by_the_stated_overlap_rules():
+    fixture = pd.DataFrame([
+        _trial("a", n=10),
+        _trial("b", n=10, overlaps="a", n_overlapping=4),   # adds its 6 new people
+        _trial("c", n=30, overlaps="a"),                    # overlap unknown: adds no one
+        _trial("d", results="none", n=100),                 # no results: planned or enrolled, not counted
+        _trial("e", n=None),                                # size not reported
+        _trial("f", n=5, external=50),                      # external controls are never enrolled
+        _trial("g", results="press_release_only", n=8, overlaps="f", n_overlapping=8),  # all already counted
+    ]).astype({"n_enrolled": "Int64", "n_overlapping": "Int64", "n_external_control": "Int64"})
+    assert trials.participants(fixture) == {"n_participants_once": 10 + 6 + 5 + 0, "n_trials_overlap_unknown": 1,
+                                            "n_trials_missing_n": 1, "n_external_controls": 50}
+
+
+def test_real_counts_are_per_trial():
+    t = data.load(ROOT / "data", ["trials", "studies"])
+    counts = trials.counts(t["trials"], t["studies"])
+    clinical = t["studies"][t["studies"]["record_type"] == "clinical"]
+    assert counts["n_trials"] == t["trials"]["trial_id"].nunique() < counts["n_records"] == len(clinical)
+    table = trials.table(t["trials"], t["studies"])
+    assert len(table) == counts["n_trials"] and table["Trial"].is_unique
+    # every record's trial is listed, and each trial lists its records
+    listed = {r for cell in table["Records"] for r in cell.split(", ") if r}
+    assert listed == set(clinical["study_id"])
 
 
 def test_bibliography_has_every_record_and_parses():
@@ -79,10 +102,13 @@ def test_bibliography_has_every_record_and_parses():
 
 @pytest.mark.fixture_data
 def test_large_inputs_stay_small_on_the_page():
-    big = pd.DataFrame({"study_id": [f"Synthetic{i:05d}" for i in range(5000)], "year": [2000 + i % 25 for i in range(5000)],
-                        "route": ["intrathecal;intravenous"] * 5000, "cell_source": ["bone_marrow"] * 5000, "cell_origin": ["autologous"] * 5000,
-                        "phase": ["1"] * 5000, "design": ["single_arm"] * 5000, "n_msc": [10] * 5000, "status": ["published"] * 5000})
-    chart_data = charts.spec(trials.evidence_map(big))["datasets"]
+    n = 5000
+    big = pd.DataFrame([_trial(f"synthetic-{i:05d}", n=10, route="intrathecal;intravenous", cell_source="bone_marrow")
+                        for i in range(n)]).astype({"n_enrolled": "Int64"})
+    records = pd.DataFrame({"study_id": [f"Synthetic{i:05d}" for i in range(n)], "record_type": "clinical",
+                            "trial_id": [f"synthetic-{i:05d}" for i in range(n)], "record_kind": "results",
+                            "year": pd.array([2000 + i % 25 for i in range(n)], dtype="Int64")})
+    chart_data = charts.spec(trials.evidence_map(big, records))["datasets"]
     assert max(len(rows) for rows in chart_data.values()) <= 25 * 2  # year x route cells, not 10,000 points
     html = outputs.HTMLTable(big, note_key="tbl_big")._repr_mimebundle_()["text/html"]
     assert html.count("<tr") == outputs.HTMLTable.MAX_ROWS + 1 and "Showing the first 250 of 5000 rows" in html
@@ -92,7 +118,7 @@ def test_large_inputs_stay_small_on_the_page():
 def test_risk_of_bias_traffic_light_is_capped():
     from alsmsc import rob
 
-    big = pd.DataFrame([{"study_id": f"Synth{i:03d}", "tool": "ROBINS-I", "domain": d, "judgement": "critical", "support": "fixture"}
+    big = pd.DataFrame([{"assessed": f"synth-{i:03d}", "tool": "ROBINS-I", "domain": d, "judgement": "critical", "support": "fixture"}
                         for i in range(200) for d in ("confounding", "overall")])
     data_rows = charts.spec(rob.traffic_light(big, "ROBINS-I"))["datasets"]
     assert max(len(v) for v in data_rows.values()) == rob.MAX_STUDIES * 2

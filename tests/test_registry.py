@@ -9,6 +9,7 @@ import threading
 import urllib.parse
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from alsmsc import data, registry
@@ -55,14 +56,17 @@ def test_invalid_json_names_the_line(tmp_path):
 
 
 def test_diff_reports_new_trials_status_enrollment_and_results():
-    clinical = data.load(ROOT / "data", ["clinical_studies"])["clinical_studies"]
+    trials = pd.DataFrame({  # fixture trials, one per NCT id in the fixture pages (plus one that lists two ids)
+        "trial_id": ["fixture-ph3", "fixture-ph2"], "registry_ids": ["NCT04745299;KCT0005954", "NCT03268603"],
+        "status": ["ongoing", "ongoing"], "results": ["press_release_only", "none"],
+        "n_enrolled": pd.array([115, 75], dtype="Int64"), "n_planned": pd.array([115, 75], dtype="Int64")})
     records = registry.load(FIX / "search_page_1.json") + registry.load(FIX / "search_page_2.json")
-    changes = registry.diff(records, clinical)
+    changes = registry.diff(records, trials)
     assert [c["nct_id"] for c in changes["new"]] == ["NCT09999991"]
-    assert {(c["study_id"], c["registry"]) for c in changes["status_changed"]} == {("NCT04745299", "COMPLETED")}
+    assert {(c["trial_id"], c["registry"]) for c in changes["status_changed"]} == {("fixture-ph3", "COMPLETED")}
     assert [(c["dataset"], c["registry"]) for c in changes["enrollment_changed"]] == [(115, 120)]
     assert [c["nct_id"] for c in changes["results_posted"]] == ["NCT04745299"]
-    # NCT03268603 matches the dataset (ongoing; 75 enrolled): no change reported for it
+    # NCT03268603 matches its trial (active, not recruiting = ongoing; 75 enrolled): no change reported for it
     assert "NCT03268603" not in json.dumps(changes)
 
 

@@ -47,41 +47,55 @@ def edit(path: Path, key_col: str, key: str, column: str, value: str) -> None:
         w.writerows(rows)
 
 
+def bump(repo: Path, part: int) -> tuple[str, str]:
+    """The current version and the next one (part 1 = minor, 2 = patch)."""
+    current = data.release(repo / "data")["version"]
+    nums = [int(x) for x in current.split(".")]
+    nums[part] += 1
+    nums[part + 1:] = [0] * (2 - part)
+    return current, ".".join(map(str, nums))
+
+
 def test_release_writes_changelog_from_the_diff(repo):
-    edit(repo / "data" / "clinical_studies.csv", "study_id", "Staff2016", "notes", "Fixture note changed by the release test.")
-    proc = alsmsc(repo, "release", "1.0.1", "--date", "2027-01-15")
+    current, new = bump(repo, 2)
+    edit(repo / "data" / "trials.csv", "trial_id", "mayo-ph1", "notes", "Fixture note changed by the release test.")
+    proc = alsmsc(repo, "release", new, "--date", "2027-01-15")
     assert proc.returncode == 0, proc.stderr
     changelog = (repo / "data" / "CHANGELOG.md").read_text()
-    assert changelog.index("## 1.0.1 — 2027-01-15") < changelog.index("## 1.0.0")
-    assert "| 2027-01-15 | Update | clinical_studies: 0 added, 0 removed, 1 changed |" in changelog
-    assert "changed `Staff2016` · `notes`:" in changelog and "Fixture note changed" in changelog
-    assert data.release(repo / "data") == {"name": "als-msc-evidence", "version": "1.0.1", "date": "2027-01-15"}
+    assert changelog.index(f"## {new} — 2027-01-15") < changelog.index(f"## {current}")
+    assert "| 2027-01-15 | Update | trials: 0 added, 0 removed, 1 changed |" in changelog
+    assert "changed `mayo-ph1` · `notes`:" in changelog and "Fixture note changed" in changelog
+    assert data.release(repo / "data") == {"name": "als-msc-evidence", "version": new, "date": "2027-01-15"}
     assert data.validate(repo / "data") == []  # checksums were refreshed
     cff = yaml.safe_load((repo / "CITATION.cff").read_text())
-    assert str(cff["version"]) == "1.0.1" and str(cff["date-released"]) == "2027-01-15"
+    assert str(cff["version"]) == new and str(cff["date-released"]) == "2027-01-15"
 
 
 def test_a_moved_pooled_estimate_is_a_material_update(repo):
-    # Fixture change: many more serious adverse events in one single-arm study moves the pooled proportion.
-    edit(repo / "data" / "clinical_outcomes.csv", "outcome_id", "Nabavi2021:msc:all:serious_adverse_events:none", "events", "12")
-    proc = alsmsc(repo, "release", "1.1.0", "--date", "2027-02-01")
+    # Fixture change: many more deaths in one trial moves the pooled proportion of deaths.
+    rows = list(csv.DictReader((repo / "data" / "clinical_outcomes.csv").open(encoding="utf-8")))
+    target = next(r for r in rows if r["measure"] == "deaths" and r["subgroup"] == "all" and r["verified_from"] not in ("secondary_source", "press_release"))
+    edit(repo / "data" / "clinical_outcomes.csv", "outcome_id", target["outcome_id"], "events", target["total"])
+    proc = alsmsc(repo, "release", bump(repo, 1)[1], "--date", "2027-02-01")
     assert proc.returncode == 0, proc.stderr
     assert "MATERIAL UPDATE" in proc.stdout
     changelog = (repo / "data" / "CHANGELOG.md").read_text()
-    assert "| Material update |" in changelog and "`prop_serious_adverse_events`: estimate moved" in changelog
+    assert "| Material update |" in changelog and "`prop_deaths`: estimate moved" in changelog
 
 
-@pytest.mark.parametrize("version,message", [("1.0", "is not X.Y.Z"), ("0.9.0", "must be greater than the current 1.0.0")])
+@pytest.mark.parametrize("version,message", [("1.0", "is not X.Y.Z"), ("0.9.0", "must be greater than the current")])
 def test_bad_versions_are_refused(repo, version, message):
+    current = data.release(repo / "data")["version"]
     proc = alsmsc(repo, "release", version)
     assert proc.returncode == 1 and message in proc.stderr
-    assert data.release(repo / "data")["version"] == "1.0.0"
+    assert data.release(repo / "data")["version"] == current
 
 
 def test_invalid_data_are_not_released(repo):
-    edit(repo / "data" / "clinical_studies.csv", "study_id", "Staff2016", "cell_source", "spleen")
+    current, new = bump(repo, 2)
+    edit(repo / "data" / "trials.csv", "trial_id", "mayo-ph1", "cell_source", "spleen")
     descriptor = (repo / "data" / "datapackage.json").read_bytes()
-    proc = alsmsc(repo, "release", "1.0.1")
+    proc = alsmsc(repo, "release", new)
     assert (repo / "data" / "datapackage.json").read_bytes() == descriptor  # not even the checksums changed
     assert proc.returncode == 1 and "'spleen' is not allowed" in proc.stderr
-    assert data.release(repo / "data")["version"] == "1.0.0"
+    assert data.release(repo / "data")["version"] == current

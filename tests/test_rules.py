@@ -53,10 +53,29 @@ def first(file: str, **conditions):
     raise LookupError(f"no row in {file} with {conditions}")
 
 
-RCT = first("clinical_studies.csv", randomized="true")["study_id"]
-SINGLE = first("clinical_studies.csv", design="single_arm", n_enrolled="!", n_msc="!")
-REGISTRY = first("clinical_studies.csv", design="registry_record")["study_id"]
+RCT = first("trials.csv", randomized="true", results="peer_reviewed", control_type="placebo")["trial_id"]
+RCT_RECORD = first("studies.csv", trial_id=RCT, record_kind="results")["study_id"]
+SINGLE = next(r for r in read(ROOT / "data" / "trials.csv")[1]
+              if r["design"] == "single_arm" and r["n_msc"] not in ("", "0") and r["n_enrolled"] and not r["overlaps_with"])
+RCT_ARM = None  # set below, once RCT is known
+REGISTRY = first("studies.csv", record_kind="registration")["study_id"]
+RCT_ARM = first("clinical_arms.csv", trial_id=RCT, role="msc")["arm"]
+ADIPOSE = first("trials.csv", cell_source="adipose", registry_ids="!")
+MARROW = first("trials.csv", cell_source="bone_marrow", registry_ids="", overlaps_with="")
+OUTCOME = first("clinical_outcomes.csv", mean="!", measure="alsfrs_r_change")["outcome_id"]
+DEATHS = first("clinical_outcomes.csv", measure="deaths", definition="!")["outcome_id"]
 FACT = first("background_facts.csv", value_low="!", value_high="!")
+
+
+def cells(file: str, where: dict, values: dict):
+    """Several cells of one row at once (the line returned is that row's)."""
+    def mutate(d: Path) -> int:
+        line = 0
+        for column, value in values.items():
+            line = set_cell(file, where, column, value)(d)
+        return line
+
+    return mutate
 
 
 def clear_identifiers(study_id: str):
@@ -79,62 +98,113 @@ def dup_row(file: str):
     return mutate
 
 
-# Cases whose problem is reported on the affected study's row in another file, not on the edited row.
-REPORTED_ELSEWHERE = {"wrong record type", "included study missing from screening", "study without bias assessment"}
+# Cases whose problem is reported on the affected trial's or study's row in another file, not on the edited row.
+REPORTED_ELSEWHERE = {"included study missing from screening", "trial without bias assessment", "related trials disagree",
+                      "trial without records", "peer-reviewed results without a results record"}
 
 CASES = [
-    ("enum", set_cell("clinical_studies.csv", {"study_id": RCT}, "cell_origin", "xenogeneic"),
-     "clinical_studies.csv", "cell_origin", "'xenogeneic' is not allowed; allowed values: autologous, allogeneic, not_reported"),
-    ("list enum", set_cell("clinical_studies.csv", {"study_id": RCT}, "route", "intrathecal;oral"),
-     "clinical_studies.csv", "route", "'oral' not allowed; use a ';'-separated list from: intrathecal"),
-    ("malformed DOI", set_cell("studies.csv", {"study_id": RCT}, "doi", "doi.org/10.1/x"),
+    # schema
+    ("enum", set_cell("trials.csv", {"trial_id": RCT}, "cell_origin", "xenogeneic"),
+     "trials.csv", "cell_origin", "'xenogeneic' is not allowed; allowed values: autologous, allogeneic, not_reported"),
+    ("list enum", set_cell("trials.csv", {"trial_id": RCT}, "route", "intrathecal;oral"),
+     "trials.csv", "route", "'oral' not allowed; use a ';'-separated list from: intrathecal"),
+    ("malformed DOI", set_cell("studies.csv", {"study_id": RCT_RECORD}, "doi", "doi.org/10.1/x"),
      "studies.csv", "doi", "'doi.org/10.1/x' is not a well-formed doi"),
-    ("malformed PMID", set_cell("studies.csv", {"study_id": RCT}, "pmid", "PMID12345"),
+    ("malformed PMID", set_cell("studies.csv", {"study_id": RCT_RECORD}, "pmid", "PMID12345"),
      "studies.csv", "pmid", "'PMID12345' is not a well-formed pmid"),
     ("malformed NCT", set_cell("studies.csv", {"study_id": REGISTRY}, "registry_ids", "NCT123"),
      "studies.csv", "registry_ids", "'NCT123' is not a well-formed registry_ids"),
-    ("not a number", set_cell("clinical_studies.csv", {"study_id": RCT}, "n_enrolled", "forty"),
-     "clinical_studies.csv", "n_enrolled", "'forty' is not a whole number"),
-    ("negative count", set_cell("clinical_studies.csv", {"study_id": RCT}, "n_control", "-3"),
-     "clinical_studies.csv", "n_control", "'-3' is below the minimum 0"),
-    ("required", set_cell("clinical_studies.csv", {"study_id": RCT}, "product", ""),
-     "clinical_studies.csv", "product", "is required but empty"),
+    ("not a number", set_cell("trials.csv", {"trial_id": RCT}, "n_enrolled", "forty"),
+     "trials.csv", "n_enrolled", "'forty' is not a whole number"),
+    ("negative count", set_cell("trials.csv", {"trial_id": RCT}, "n_control", "-3"),
+     "trials.csv", "n_control", "'-3' is below the minimum 0"),
+    ("required", set_cell("trials.csv", {"trial_id": RCT}, "product", ""),
+     "trials.csv", "product", "is required but empty"),
     ("duplicate key", dup_row("studies.csv"), "studies.csv", None, "duplicate study_id"),
-    ("future year", set_cell("studies.csv", {"study_id": RCT}, "year", "2999"),
+    ("future year", set_cell("studies.csv", {"study_id": RCT_RECORD}, "year", "2999"),
      "studies.csv", "year", "2999 is in the future"),
-    ("n_msc > n_enrolled", set_cell("clinical_studies.csv", {"study_id": SINGLE["study_id"]}, "n_msc", str(int(SINGLE["n_enrolled"]) + 1)),
-     "clinical_studies.csv", "n_msc", "exceeds n_enrolled"),
-    ("randomized without control", set_cell("clinical_studies.csv", {"study_id": RCT}, "control_type", "none"),
-     "clinical_studies.csv", "control_type", "a randomized study needs a concurrent control arm"),
-    ("design contradicts randomized", set_cell("clinical_studies.csv", {"study_id": SINGLE["study_id"]}, "randomized", "true"),
-     "clinical_studies.csv", "randomized", "contradicts design='single_arm'"),
-    ("clinical row disagrees with studies", set_cell("clinical_studies.csv", {"study_id": RCT}, "year", "2001"),
-     "clinical_studies.csv", "year", "differs from studies.csv"),
-    ("overlap with unknown study", set_cell("clinical_studies.csv", {"study_id": RCT}, "overlaps_with", "Ghost2020"),
-     "clinical_studies.csv", "overlaps_with", "'Ghost2020' is not a study_id in clinical_studies"),
-    ("unknown column in not_reported", set_cell("clinical_studies.csv", {"study_id": RCT}, "not_reported", "shoe_size"),
-     "clinical_studies.csv", "not_reported", "'shoe_size' is not a column of clinical_studies"),
-    ("study without identifier", clear_identifiers("Najafi2023"),
-     "studies.csv", "doi", "needs at least one identifier"),
+    # the source policy
+    ("forbidden host in source_url", set_cell("studies.csv", {"study_id": RCT_RECORD}, "source_url", "https://tomesphere.com/paper/PMC1"),
+     "studies.csv", "source_url", "tomesphere.com is never evidence (ai summary"),
+    ("forbidden host in read_url", set_cell("clinical_arms.csv", {"trial_id": RCT, "arm": RCT_ARM}, "read_url", "https://www.scribd.com/document/1"),
+     "clinical_arms.csv", "read_url", "www.scribd.com is never evidence (document sharing"),
+    ("bare IP address", set_cell("background_facts.csv", {"fact_id": FACT["fact_id"]}, "read_url", "http://47.251.13.51:8081/25298304"),
+     "background_facts.csv", "read_url", "47.251.13.51 is never evidence (ip address"),
+    ("secondary host as the authoritative URL", set_cell("trials.csv", {"trial_id": RCT}, "source_url", "https://ctv.veeva.com/study/x"),
+     "trials.csv", "source_url", "ctv.veeva.com is a secondary source (registry mirror); source_url takes only authoritative pages"),
+    ("host not in the policy", set_cell("clinical_outcomes.csv", {"outcome_id": OUTCOME}, "read_url", "https://example.org/copy"),
+     "clinical_outcomes.csv", "read_url", "host 'example.org' is not in data/source_hosts.csv"),
+    ("no authoritative URL", set_cell("clinical_outcomes.csv", {"outcome_id": OUTCOME}, "source_url", ""),
+     "clinical_outcomes.csv", "source_url", "is required but empty"),
+    ("URLs run together", set_cell("studies.csv", {"study_id": RCT_RECORD}, "source_url", "https://doi.org/10.1/x;https://pubmed.ncbi.nlm.nih.gov/1/"),
+     "studies.csv", "source_url", "is two URLs run together"),
+    ("unknown host category", set_cell("source_hosts.csv", {"host": "doi.org"}, "category", "trusted"),
+     "source_hosts.csv", "category", "'trusted' is not allowed; allowed values: authoritative, secondary, never"),
+    # trials and their records
+    ("n_msc > n_enrolled", set_cell("trials.csv", {"trial_id": SINGLE["trial_id"]}, "n_msc", str(int(SINGLE["n_enrolled"]) + 1)),
+     "trials.csv", "n_msc", "exceeds n_enrolled"),
+    ("external controls counted as enrolled", cells("trials.csv", {"trial_id": SINGLE["trial_id"]}, {"n_control": SINGLE["n_enrolled"]}),
+     "trials.csv", "n_enrolled", "externally matched controls go in n_external_control"),
+    ("randomized without control", set_cell("trials.csv", {"trial_id": RCT}, "control_type", "none"),
+     "trials.csv", "control_type", "a randomized trial needs a concurrent control arm"),
+    ("placebo-controlled coded not randomised", set_cell("trials.csv", {"trial_id": RCT}, "randomized", "false"),
+     "trials.csv", "randomized", "a placebo-controlled trial is coded not randomised"),
+    ("design contradicts randomized", set_cell("trials.csv", {"trial_id": SINGLE["trial_id"]}, "randomized", "true"),
+     "trials.csv", "randomized", "contradicts design='single_arm'"),
+    ("overlap with unknown trial", cells("trials.csv", {"trial_id": RCT}, {"overlaps_with": "ghost-trial", "overlap_note": "x"}),
+     "trials.csv", "overlaps_with", "'ghost-trial' is not a trial_id in trials"),
+    ("overlap without a note", cells("trials.csv", {"trial_id": SINGLE["trial_id"]}, {"overlaps_with": RCT, "overlap_note": ""}),
+     "trials.csv", "overlap_note", "say who overlaps with whom"),
+    ("overlap both ways", lambda d: (cells("trials.csv", {"trial_id": RCT}, {"overlaps_with": SINGLE["trial_id"], "overlap_note": "x"})(d),
+                                     cells("trials.csv", {"trial_id": SINGLE["trial_id"]}, {"overlaps_with": RCT, "overlap_note": "x"})(d))[1],
+     "trials.csv", "overlaps_with", "list each other"),
+    ("related trials disagree", cells("trials.csv", {"trial_id": MARROW["trial_id"]}, {"registry_ids": ADIPOSE["registry_ids"], "notes": "", "overlap_note": ""}),
+     "trials.csv", "cell_source", "which shares its registry id or participants, says"),
+    ("unknown column in not_reported", set_cell("trials.csv", {"trial_id": RCT}, "not_reported", "shoe_size"),
+     "trials.csv", "not_reported", "'shoe_size' is not a column of trials"),
+    ("record without a trial", set_cell("studies.csv", {"study_id": RCT_RECORD}, "trial_id", ""),
+     "studies.csv", "trial_id", "a clinical record needs its trial_id"),
+    ("record of an unknown trial", set_cell("studies.csv", {"study_id": RCT_RECORD}, "trial_id", "ghost-trial"),
+     "studies.csv", "trial_id", "'ghost-trial' is not a trial_id in trials.csv"),
+    ("registration of another trial", set_cell("studies.csv", {"study_id": REGISTRY}, "registry_ids", "NCT09999999"),
+     "studies.csv", "registry_ids", "NCT09999999 not among the registry_ids of trial"),
+    ("press release called peer reviewed", set_cell("studies.csv", {"study_id": first("studies.csv", record_kind="press_release")["study_id"]}, "publication_type", "peer_reviewed"),
+     "studies.csv", "publication_type", "a press-release record is not peer reviewed"),
+    ("trial without records", lambda d: set_cell("studies.csv", {"study_id": REGISTRY}, "trial_id", RCT)(d) if first("studies.csv", study_id=REGISTRY)["trial_id"] != RCT else 0,
+     "trials.csv", "trial_id", "has no record in studies.csv"),
+    ("peer-reviewed results without a results record", set_cell("studies.csv", {"study_id": RCT_RECORD}, "record_kind", "protocol"),
+     "trials.csv", "results", "peer_reviewed results need a results"),
+    # outcomes
+    ("slope per period", cells("clinical_outcomes.csv", {"outcome_id": OUTCOME}, {"measure": "alsfrs_r_slope_post", "unit": "points/period"}),
+     "clinical_outcomes.csv", "unit", "slopes are stored per month ('points/month')"),
+    ("slope sign contradicts its note", cells("clinical_outcomes.csv", {"outcome_id": OUTCOME},
+                                              {"measure": "alsfrs_r_slope_post", "unit": "points/month", "mean": "0.28", "notes": "ALSFRS-R continued to decline"}),
+     "clinical_outcomes.csv", "mean", "is positive but notes describe a decline"),
+    ("safety count without its definition", set_cell("clinical_outcomes.csv", {"outcome_id": DEATHS}, "definition", ""),
+     "clinical_outcomes.csv", "definition", "deaths counts need the source's definition"),
+    ("outcome of a missing arm", set_cell("clinical_outcomes.csv", {"outcome_id": OUTCOME}, "arm", "ghost"),
+     "clinical_outcomes.csv", None, "refers to a missing record"),
+    # background, screening, bias, GRADE
+    ("study without identifier", lambda d: (clear_identifiers("Najafi2023")(d),
+                                            cells("studies.csv", {"study_id": "Najafi2023"}, {"volume": "", "pages": "", "source_url": "https://pubmed.ncbi.nlm.nih.gov/37427325/"})(d))[1],
+     "studies.csv", "doi", "needs an identifier"),
     ("interval bounds reversed", set_cell("background_facts.csv", {"fact_id": FACT["fact_id"]}, "value_low", str(float(FACT["value_high"]) + 1)),
      "background_facts.csv", "value_low", "exceeds upper bound"),
     ("fact cites a missing source", set_cell("background_facts.csv", {"fact_id": FACT["fact_id"]}, "study_id", "Ghost2020"),
      "background_facts.csv", None, "refers to a missing record"),
-    ("arm of a missing study", set_cell("clinical_arms.csv", {"study_id": RCT, "arm": "msc"}, "study_id", "Ghost2020"),
+    ("arm of a missing trial", set_cell("clinical_arms.csv", {"trial_id": RCT, "arm": RCT_ARM}, "trial_id", "ghost-trial"),
      "clinical_arms.csv", None, "refers to a missing record"),
-    ("wrong record type", set_cell("studies.csv", {"study_id": RCT}, "record_type", "preclinical"),
-     "clinical_studies.csv", "study_id", "clinical rows need 'clinical'"),
-    ("exclusion without reason", set_cell("screening_log.csv", {"exclusion_reason": "not_msc", "full_text_decision": "exclude"}, "exclusion_reason", ""),
+    ("exclusion without reason", set_cell("screening_log.csv", {"exclusion_reason": "not_msc", "title_abstract_decision": "exclude"}, "exclusion_reason", ""),
      "screening_log.csv", "exclusion_reason", "needs a PRISMA reason"),
-    ("included study missing from screening", set_cell("screening_log.csv", {"study_id": RCT}, "full_text_decision", "not_assessed"),
-     "clinical_studies.csv", "study_id", "is not recorded as included in screening_log.csv"),
-    ("search count off", set_cell("search_log.csv", {"search_id": "2026-11-24-clinical-a"}, "records_identified", "999"),
+    ("included study missing from screening", set_cell("screening_log.csv", {"study_id": RCT_RECORD}, "full_text_decision", "not_assessed"),
+     "studies.csv", "study_id", "is not recorded as included in screening_log.csv"),
+    ("search count off", set_cell("search_log.csv", {"search_id": first("search_log.csv", records_identified="!0")["search_id"]}, "records_identified", "999"),
      "search_log.csv", "records_identified", "999 records, but screening_log.csv has"),
-    ("judgement not of the tool", set_cell("risk_of_bias.csv", {"study_id": RCT, "tool": "RoB2", "domain": "overall"}, "judgement", "critical"),
+    ("judgement not of the tool", set_cell("risk_of_bias.csv", {"assessed": RCT, "tool": "RoB2", "domain": "overall"}, "judgement", "critical"),
      "risk_of_bias.csv", "judgement", "'critical' is not a RoB2 judgement"),
-    ("study without bias assessment", set_cell("risk_of_bias.csv", {"study_id": RCT, "tool": "RoB2", "domain": "overall"}, "domain", "general"),
-     "clinical_studies.csv", "study_id", "has no RoB2 assessment"),
-    ("GRADE certainty does not add up", set_cell("grade.csv", {"outcome_id": "serious_adverse_events"}, "certainty", "moderate"),
+    ("trial without bias assessment", set_cell("risk_of_bias.csv", {"assessed": RCT, "tool": "RoB2", "domain": "overall"}, "domain", "general"),
+     "trials.csv", "trial_id", "has results but no RoB2 assessment"),
+    ("GRADE certainty does not add up", set_cell("grade.csv", {"outcome_id": "any_sae"}, "certainty", "moderate"),
      "grade.csv", "certainty", "does not follow from the ratings"),
     ("GRADE refers to a missing outcome", set_cell("grade.csv", {"outcome_id": "responders"}, "comparison_key", "rr_survival"),
      "grade.csv", "comparison_key", "'rr_survival' is not a synthesis comparison"),
@@ -159,12 +229,12 @@ def test_every_problem_is_reported_not_just_the_first(tmp_path):
     d = tmp_path / "data"
     shutil.copytree(ROOT / "data", d)
     (tmp_path / "pyproject.toml").write_text("")
-    set_cell("clinical_studies.csv", {"study_id": RCT}, "cell_origin", "xenogeneic")(d)
-    set_cell("studies.csv", {"study_id": RCT}, "pmid", "abc")(d)
+    set_cell("trials.csv", {"trial_id": RCT}, "cell_origin", "xenogeneic")(d)
+    set_cell("studies.csv", {"study_id": RCT_RECORD}, "pmid", "abc")(d)
     set_cell("background_facts.csv", {"fact_id": FACT["fact_id"]}, "topic", "astrology")(d)
     data.rehash(d)
     files = {p.file for p in data.validate(d)}
-    assert {"data/clinical_studies.csv", "data/studies.csv", "data/background_facts.csv"} <= files
+    assert {"data/trials.csv", "data/studies.csv", "data/background_facts.csv"} <= files
 
 
 def test_missing_file_named_in_descriptor(tmp_path):

@@ -326,14 +326,17 @@ def main():
         if d["trial_id"] in drop_trials:
             continue
         arm = s(d.get("arm"))
-        if " vs " in arm or arm == "all":
-            d["detail"] = (s(d.get("detail")) + f" (between arms: {arm})" if " vs " in arm else s(d.get("detail"))).strip()
+        if " vs " in arm:
+            d["detail"] = (s(d.get("detail")) + f" (between arms: {arm})").strip()
             d["arm"] = "msc"
+        elif arm == "all":
+            d["arm"] = "all_msc"
         d["arm"] = re.sub(r"[^a-z0-9_]+", "_", s(d["arm"]).lower()).strip("_")
         if (d["trial_id"], d["arm"]) not in arm_keys:
             role = "control" if re.search(r"control|placebo|sham", d["arm"]) else "msc"
             arm_rows.append({"trial_id": d["trial_id"], "arm": d["arm"], "role": role,
-                             "description": f"Arm named '{d['arm'].replace('_', ' ')}' by the source; its size was not read",
+                             "description": "All MSC-treated participants together (the source gives this count for the whole trial)"
+                             if d["arm"] == "all_msc" else f"Arm named '{d['arm'].replace('_', ' ')}' by the source; its size was not read",
                              "study_id": ascii_id(rename_record.get(s(d.get("record_id")), s(d.get("record_id")))),
                              "source_url": d.get("source_url"), "read_url": d.get("read_url"), "verified_from": d.get("verified_from"),
                              "notes": "Arm defined from the outcome rows that name it."})
@@ -348,6 +351,10 @@ def main():
         row["study_id"] = ascii_id(rename_record.get(s(d.get("record_id")), s(d.get("record_id"))))
         sub = re.sub(r"[^a-z0-9]+", "_", s(d.get("subgroup")).lower()).strip("_") or "all"
         tp = s(d.get("timepoint_months"))
+        first_id = f"{row['trial_id']}:{row['arm']}:{sub}:{row['measure']}:" + (f"t{tp}" if tp else "none")
+        for k, v in ov.get("outcome_patch", {}).get(first_id, {}).items():
+            row[k] = v
+        sub = re.sub(r"[^a-z0-9]+", "_", s(row.get("subgroup")).lower()).strip("_") or "all"
         oid = f"{row['trial_id']}:{row['arm']}:{sub}:{row['measure']}:" + (f"t{tp}" if tp else "none")
         n = 2
         while oid in out_ids:

@@ -5,6 +5,8 @@ pybtex (already used by sphinxcontrib-bibtex) writes the BibTeX, so quoting and 
 
 from __future__ import annotations
 
+import re
+
 from pybtex.database import BibliographyData, Entry, Person
 
 from . import data
@@ -72,7 +74,9 @@ def entry_for(row) -> Entry:
 
 def render(studies) -> str:
     entries = {row["study_id"]: entry_for(row) for _, row in studies.sort_values("study_id").iterrows()}
-    return BibliographyData(entries=entries).to_string("bibtex")
+    text = BibliographyData(entries=entries).to_string("bibtex")
+    # pybtex escapes "_" for LaTeX in every field; a DOI or URL is an identifier, not text, and must stay verbatim.
+    return re.sub(r'(?m)^(    (?:doi|url) = ".*",?)$', lambda m: m.group(1).replace("\\_", "_"), text)
 
 
 def write(layout: Layout) -> None:

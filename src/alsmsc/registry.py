@@ -23,7 +23,7 @@ USER_AGENT = "alsmsc-living-review/0.1 (registry watch for a living systematic r
 DEFAULT_QUERY = {"query.cond": "amyotrophic lateral sclerosis", "query.intr": "mesenchymal"}
 # Registry status -> the dataset's status vocabulary (for the diff).
 STATUS_MAP = {"RECRUITING": "ongoing", "NOT_YET_RECRUITING": "ongoing", "ACTIVE_NOT_RECRUITING": "ongoing", "ENROLLING_BY_INVITATION": "ongoing",
-              "SUSPENDED": "ongoing", "COMPLETED": "completed", "TERMINATED": "terminated", "WITHDRAWN": "withdrawn", "UNKNOWN": "unknown"}
+              "SUSPENDED": "suspended", "COMPLETED": "completed", "TERMINATED": "terminated", "WITHDRAWN": "withdrawn", "UNKNOWN": "unknown"}
 
 
 class RegistryError(ValueError):
@@ -143,14 +143,16 @@ def _get_json(url: str, timeout: float, retries: int, backoff: float, sleep):
     raise AssertionError("unreachable")
 
 
-def diff(records: list[TrialRecord], clinical: pd.DataFrame) -> dict[str, list[dict]]:
-    """What the registry says that the dataset does not: new trials, status and enrollment changes, new results."""
+def diff(records: list[TrialRecord], trials: pd.DataFrame) -> dict[str, list[dict]]:
+    """What the registry says that the dataset's trials do not: new trials, status and enrollment changes, new results.
+
+    Each trial is compared once, through every NCT id it lists; an anticipated enrollment is compared with the trial's
+    planned size and an actual one with its enrolled size."""
     known: dict[str, pd.Series] = {}
-    for _, row in clinical.iterrows():
+    for _, row in trials.iterrows():
         for nct in str(row["registry_ids"] if pd.notna(row["registry_ids"]) else "").split(";"):
-            # The registration's own record (study_id == NCT id) speaks for the registry; otherwise the first report.
-            if nct.startswith("NCT") and (nct not in known or row["study_id"] == nct):
-                known[nct] = row
+            if nct.startswith("NCT"):
+                known.setdefault(nct, row)
     out = {"new": [], "status_changed": [], "enrollment_changed": [], "results_posted": []}
     for r in sorted(records, key=lambda r: r.nct_id):
         row = known.get(r.nct_id)
@@ -158,13 +160,12 @@ def diff(records: list[TrialRecord], clinical: pd.DataFrame) -> dict[str, list[d
             out["new"].append({"nct_id": r.nct_id, "title": r.title, "status": r.status, "enrollment": r.enrollment})
             continue
         registry_status = STATUS_MAP.get(r.status or "", "unknown")
-        dataset_status = row["status"]
-        comparable = {"completed_unpublished": "completed", "published": "completed"}.get(dataset_status, dataset_status)
-        if r.status and registry_status != comparable:
-            out["status_changed"].append({"nct_id": r.nct_id, "study_id": row["study_id"], "dataset": dataset_status, "registry": r.status})
-        if r.enrollment is not None and pd.notna(row["n_enrolled"]) and int(row["n_enrolled"]) != r.enrollment:
-            out["enrollment_changed"].append({"nct_id": r.nct_id, "study_id": row["study_id"], "dataset": int(row["n_enrolled"]),
+        if r.status and registry_status != row["status"]:
+            out["status_changed"].append({"nct_id": r.nct_id, "trial_id": row["trial_id"], "dataset": row["status"], "registry": r.status})
+        size = row["n_planned"] if r.enrollment_type in ("ESTIMATED", "ANTICIPATED") else row["n_enrolled"]
+        if r.enrollment is not None and pd.notna(size) and int(size) != r.enrollment:
+            out["enrollment_changed"].append({"nct_id": r.nct_id, "trial_id": row["trial_id"], "dataset": int(size),
                                               "registry": r.enrollment, "type": r.enrollment_type})
-        if r.has_results and dataset_status != "published":
-            out["results_posted"].append({"nct_id": r.nct_id, "study_id": row["study_id"], "dataset_status": dataset_status})
+        if r.has_results and row["results"] not in ("peer_reviewed", "registry_only"):
+            out["results_posted"].append({"nct_id": r.nct_id, "trial_id": row["trial_id"], "dataset_results": row["results"]})
     return out

@@ -33,8 +33,8 @@ def run(args, layout_factory) -> int:
     from . import data
 
     layout = layout_factory()
-    clinical = data.load(layout.data, ["clinical_studies"])["clinical_studies"]
-    changes = registry.diff(records, clinical)
+    trials = data.load(layout.data, ["trials"])["trials"]
+    changes = registry.diff(records, trials)
     if args.json:
         print(json.dumps(changes, indent=1))
     else:

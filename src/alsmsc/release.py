@@ -96,9 +96,13 @@ def drift(old_dir: Path, new_dir: Path, threshold: float) -> list[dict]:
     crosses, or no longer crosses, the null. These make a release a 'material update'."""
     from . import synthesis
 
-    reads = ["clinical_outcomes", "clinical_arms", "preclinical_studies"]
-    before = synthesis.build_all(data.load(old_dir, reads))
+    reads = ["clinical_outcomes", "clinical_arms", "trials", "preclinical_studies"]
     after = synthesis.build_all(data.load(new_dir, reads))
+    try:
+        before = synthesis.build_all(data.load(old_dir, reads))
+    except (KeyError, ValueError) as exc:  # the previous version has another data model (a major version)
+        return [{"comparison": "all", "reason": f"the data model changed ({exc.__class__.__name__}: {exc}); every comparison was "
+                                                "rebuilt from re-verified data, so compare the conclusions, not the numbers"}]
     flags = []
     for key, new in after.items():
         old = before.get(key)
@@ -119,6 +123,9 @@ def drift(old_dir: Path, new_dir: Path, threshold: float) -> list[dict]:
     return flags
 
 
+MAX_CHANGES = 40  # changed cells listed per table; added and removed rows are always listed in full
+
+
 def changelog_entry(version: str, date: str, diffs: dict[str, TableDiff], flags: list[dict]) -> str:
     event = "Material update" if flags else "Update"
     summary = []
@@ -136,8 +143,10 @@ def changelog_entry(version: str, date: str, diffs: dict[str, TableDiff], flags:
         lines += [f"### `{name}`", ""]
         lines += [f"- added: `{k}`" for k in d.added]
         lines += [f"- removed: `{k}`" for k in d.removed]
-        for key, col, old, new in d.changed:
+        for key, col, old, new in d.changed[:MAX_CHANGES]:
             lines.append(f"- changed `{key}` · `{col}`: {_short(old)} → {_short(new)}")
+        if len(d.changed) > MAX_CHANGES:
+            lines.append(f"- … and {len(d.changed) - MAX_CHANGES} more changed cells (the field-by-field diff is in the git history)")
         lines.append("")
     return "\n".join(lines)
 

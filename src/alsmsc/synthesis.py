@@ -155,6 +155,8 @@ def single_arm_proportion(outcomes: pd.DataFrame, arms: pd.DataFrame, studies: p
     last = data.drop_duplicates(["trial_id", "arm"], keep="last")
     rows = []
     for tid, g in last.groupby("trial_id"):
+        if (g["arm"] == "all_msc").any():  # a whole-trial count is used alone, never added to per-arm counts
+            g = g[g["arm"] == "all_msc"]
         x, n = int(g["events"].sum()), int(g["total"].sum())
         ci = binomtest(x, n).proportion_ci(method="exact")
         lo, hi = (meta_logit(ci.low), meta_logit(ci.high))
