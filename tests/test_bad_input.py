@@ -46,7 +46,7 @@ CASES = {
     "extra unknown column": (lambda d: _add_column(d / "clinical_arms.csv", "favourite_colour"), "data/clinical_arms.csv:1", "unknown extra column 'favourite_colour'"),
     "wrong encoding": (lambda d: (d / "grade.csv").write_bytes((d / "grade.csv").read_bytes().replace("⊕".encode(), b"").replace(b"Risk of bias", b"Risk of bias \xe9", 1)),
                        "data/grade.csv", "not UTF-8 text"),
-    "outcome pointing to a missing arm": (lambda d: edit_text(d / "clinical_outcomes.csv", ",Oh2018,control,", ",Oh2018,placebo,"),
+    "outcome pointing to a missing arm": (lambda d: edit_text(d / "clinical_outcomes.csv", ",corestem-ph2,control,", ",corestem-ph2,placebo,"),
                                           "data/clinical_outcomes.csv", "refers to a missing record"),
 }
 
@@ -79,7 +79,7 @@ def test_bad_input_is_reported_precisely(tmp_path, name):
 
 def test_windows_line_endings_and_bom_simply_work(tmp_path):
     d = fresh(tmp_path)
-    for name in ("studies.csv", "clinical_studies.csv"):
+    for name in ("studies.csv", "trials.csv"):
         path = d / name
         path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
     data.rehash(d)

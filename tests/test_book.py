@@ -42,10 +42,68 @@ def test_build_log_has_no_warnings(built_project: Path):
 
 
 def test_citations_resolve_to_entries_with_identifiers(built_project: Path):
-    page = (built_project / "_build" / "html" / "clinical-trials.html").read_text(encoding="utf-8")
-    assert "Berry et al., 2019" in page
+    page = (built_project / "_build" / "html" / "background.html").read_text(encoding="utf-8")
+    assert "Marin et al., 2017" in page
+    trials_page = (built_project / "_build" / "html" / "clinical-trials.html").read_text(encoding="utf-8")
+    assert "Cudkowicz2022" in trials_page  # the record keys come with the data, in the trials tables
     refs = (built_project / "_build" / "html" / "references.html").read_text(encoding="utf-8")
     assert "https://doi.org/10.1002/mus.27472" in refs  # Cudkowicz 2022, from studies.csv
+    assert "Berry et al." in refs and "Press release, not peer-reviewed" in refs
+
+
+class _Tables(__import__("html.parser").parser.HTMLParser):
+    """Every HTML table of a page as (header cells, rows of cell texts)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self._cell, self._row, self._in_head = [], None, None, False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append(([], []))
+        elif tag == "thead":
+            self._in_head = True
+        elif tag == "tbody":
+            self._in_head = False
+        elif tag == "tr" and self.tables:
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            header, rows = self.tables[-1]
+            (header.extend if self._in_head else rows.append)(self._row)
+            self._row = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_no_trial_is_listed_twice_anywhere(built_project: Path):
+    """Every table in the book with a 'Trial' column lists each trial at most once, and the trial lists name exactly
+    the trials of the data (each once)."""
+    from alsmsc import data
+
+    names = set(data.load(built_project / "data", ["trials"])["trials"]["name"])
+    seen_trial_tables = 0
+    for page in sorted((built_project / "_build" / "html").glob("*.html")):
+        parser = _Tables()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for header, rows in parser.tables:
+            if "Trial" not in header:
+                continue
+            col = header.index("Trial")
+            listed = [r[col] for r in rows if len(r) > col]
+            duplicates = {t for t in listed if listed.count(t) > 1}
+            assert not duplicates, f"{page.name}: listed twice: {sorted(duplicates)}"
+            if set(listed) <= names:
+                seen_trial_tables += 1
+    assert seen_trial_tables >= 3  # every trial, randomised trials, trials without peer-reviewed results
 
 
 def test_status_page_shows_dataset_version_hash_and_notebooks(built_project: Path):

@@ -89,7 +89,7 @@ def test_pages_render_offline(site):
     assert problems == []
 
 
-def test_chart_tooltip_shows_study(site):
+def test_chart_tooltip_shows_trial(site):
     from playwright.sync_api import sync_playwright
 
     base, _ = site
@@ -102,7 +102,7 @@ def test_chart_tooltip_shows_study(site):
         point.scroll_into_view_if_needed()
         point.hover(force=True)
         tooltip = page.wait_for_selector("#vg-tooltip-element.visible", timeout=5000)
-        assert "Study" in tooltip.inner_text() and "Route" in tooltip.inner_text()
+        assert "Trial" in tooltip.inner_text() and "Route" in tooltip.inner_text()
         browser.close()
 
 
@@ -114,9 +114,9 @@ def test_clinical_table_sorts_by_column(site):
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         page = browser.new_page()
         page.goto(f"{base}/clinical-trials.html")
-        table = page.locator("table.alsmsc-table").last  # the table of all clinical records
-        header = table.locator("thead th", has_text="MSC (n)")
-        col = table.locator("thead th").all_inner_texts().index("MSC (n)")
+        table = page.locator("table.alsmsc-table", has=page.locator("thead th", has_text="Enrolled (n)"))  # every trial, once
+        header = table.locator("thead th", has_text="Enrolled (n)")
+        col = table.locator("thead th").all_inner_texts().index("Enrolled (n)")
 
         def column():
             return [r.locator("td").nth(col).inner_text().strip() for r in table.locator("tbody tr").all()]

@@ -26,12 +26,12 @@ def test_build_refuses_bad_data_and_keeps_previous_outputs(tmp_path):
     (root / "_build" / "generated").mkdir(parents=True)
     keep = root / "_build" / "generated" / "previous.txt"
     keep.write_text("from an earlier build")
-    path = root / "data" / "clinical_studies.csv"
+    path = root / "data" / "trials.csv"
     path.write_text(path.read_text().replace(",bone_marrow,", ",bone-marrow,", 1), encoding="utf-8")
     alsmsc(root, "rehash", check=True)
     proc = alsmsc(root, "build")
     assert proc.returncode == 1
-    assert "data/clinical_studies.csv:" in proc.stderr and ":cell_source: 'bone-marrow' is not allowed" in proc.stderr
+    assert "data/trials.csv:" in proc.stderr and ":cell_source: 'bone-marrow' is not allowed" in proc.stderr
     assert keep.read_text() == "from an earlier build"
     assert not (root / "_build" / "html").exists()
 

@@ -44,14 +44,14 @@ def numbers(root: Path, notebook: str) -> dict:
     return json.loads((root / "_build" / "generated" / notebook / "numbers.json").read_text())["numbers"]
 
 
-def rewrite_csv(path: Path, keep) -> None:
+def rewrite_csv(path: Path, keep, update=lambda r: r) -> None:
     with path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     fields = list(rows[0])
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(r for r in rows if keep(r))
+        writer.writerows(update(r) for r in rows if keep(r))
 
 
 def test_nothing_changed_nothing_runs(project):
@@ -63,24 +63,38 @@ def test_nothing_changed_nothing_runs(project):
 
 def test_data_change_reruns_exactly_the_notebooks_that_read_it(project):
     settle(project)
-    before = numbers(project, "trials_overview")["n_records"]
-    registry_row = next(r for r in csv.DictReader((project / "data" / "clinical_studies.csv").open()) if r["design"] == "registry_record")
-    rewrite_csv(project / "data" / "clinical_studies.csv", lambda r: r["study_id"] != registry_row["study_id"])
+    before = numbers(project, "trials_overview")["n_trials"]
+    # Fixture edit: a trial with no results and its one registration are removed (arms and outcomes do not refer to it).
+    trial_rows = list(csv.DictReader((project / "data" / "trials.csv").open()))
+    records = list(csv.DictReader((project / "data" / "studies.csv").open()))
+    gone = next(t["trial_id"] for t in trial_rows if t["results"] == "none"
+                and sum(r["trial_id"] == t["trial_id"] for r in records) == 1
+                and t["trial_id"] not in (project / "data" / "clinical_arms.csv").read_text())
+    record = next(r["study_id"] for r in records if r["trial_id"] == gone)
+    rewrite_csv(project / "data" / "trials.csv", lambda r: r["trial_id"] != gone)
+    rewrite_csv(project / "data" / "studies.csv", lambda r: r["study_id"] != record)
+    rewrite_csv(project / "data" / "screening_log.csv", lambda r: r["study_id"] != record)
+    searches = list(csv.DictReader((project / "data" / "search_log.csv").open()))
+    counts = {}
+    for r in csv.DictReader((project / "data" / "screening_log.csv").open()):
+        counts[r["search_id"]] = counts.get(r["search_id"], 0) + 1
+    rewrite_csv(project / "data" / "search_log.csv", lambda r: True,
+                update=lambda r: {**r, "records_identified": str(counts.get(r["search_id"], 0))} if r["records_identified"] else r)
     alsmsc(project, "rehash", check=True)
     result = build(project)
     assert result["ok"], result["output"]
     from alsmsc import pipeline
     from alsmsc.paths import Layout
 
-    readers = {f"notebook:{nb.name}" for nb in pipeline.discover(Layout(project)) if "clinical_studies" in nb.resources}
+    readers = {f"notebook:{nb.name}" for nb in pipeline.discover(Layout(project)) if "trials" in nb.resources}
     assert {"notebook:trials_overview", "notebook:evidence_synthesis"} <= readers
     assert {r for r in result["ran"] if r.startswith("notebook:")} == readers  # exactly the notebooks that read it
     assert {"validate", "book"} <= set(result["ran"])
     # The chapters paste the new number: Sphinx re-rendered pages that glue from the re-run notebook.
-    after = numbers(project, "trials_overview")["n_records"]
+    after = numbers(project, "trials_overview")["n_trials"]
     assert after == before - 1
-    assert f"holds {after} clinical records" in page_text(project, "clinical-trials.html")
-    assert f"It holds {after} clinical records" in page_text(project, "intro.html")
+    assert f"The dataset holds {after} trials" in page_text(project, "clinical-trials.html")
+    assert f"It holds {after} clinical trials" in page_text(project, "intro.html")
 
 
 def test_referenced_table_change_reruns_both_notebooks(project):
@@ -91,7 +105,7 @@ def test_referenced_table_change_reruns_both_notebooks(project):
     alsmsc(project, "rehash", check=True)
     result = build(project)
     assert result["ok"], result["output"]
-    assert NOTEBOOKS <= set(result["ran"])  # trials_overview reads clinical_studies, which references studies
+    assert NOTEBOOKS <= set(result["ran"])  # every notebook reads studies, directly or through a foreign key
 
 
 def test_chapter_text_change_executes_no_notebook(project):

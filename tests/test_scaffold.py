@@ -13,20 +13,35 @@ pytestmark = pytest.mark.fixture_data
 
 def test_new_clinical_study_is_scaffolded_and_valid(tmp_path):
     root = copy_project(tmp_path / "p")
-    proc = alsmsc(root, "new-study", "Fixture2026", "--author", "Fixture", "--year", "2026", "--title", "A fixture study",
-                  "--url", "https://example.org/fixture", "--verified-from", "abstract", "--doi", "10.1234/fixture.1")
+    proc = alsmsc(root, "new-study", "Fixture2026", "--trial", "fixture-ph1", "--author", "Fixture", "--year", "2026", "--title", "A fixture study",
+                  "--url", "https://doi.org/10.1234/fixture.1", "--verified-from", "abstract", "--doi", "10.1234/fixture.1")
     assert proc.returncode == 0, proc.stderr
     t = data.load(root / "data", ["clinical_arms"])
-    row = t["clinical_studies"].set_index("study_id").loc["Fixture2026"]
-    assert row["doi"] == "10.1234/fixture.1" and row["cell_source"] == "not_reported"
-    assert "n_enrolled" in row["not_reported"] and "pmid" in row["not_reported"] and "doi" not in row["not_reported"]
+    record = t["studies"].set_index("study_id").loc["Fixture2026"]
+    assert record["doi"] == "10.1234/fixture.1" and record["trial_id"] == "fixture-ph1" and record["record_kind"] == "results"
+    trial = t["trials"].set_index("trial_id").loc["fixture-ph1"]
+    assert trial["cell_source"] == "not_reported" and "n_enrolled" in trial["not_reported"] and "dose" in trial["not_reported"]
     assert data.validate(root / "data") == []
+    # a second record of the same trial adds no second trial
+    proc = alsmsc(root, "new-study", "NCT09999998", "--trial", "fixture-ph1", "--kind", "registration", "--author", "", "--year", "2025",
+                  "--title", "Registration", "--url", "https://clinicaltrials.gov/study/NCT09999998", "--verified-from", "registry",
+                  "--registry-ids", "NCT09999998", "--publication-type", "registry_only")
+    assert proc.returncode == 0, proc.stderr
+    t = data.load(root / "data", ["trials", "studies"])
+    assert (t["trials"]["trial_id"] == "fixture-ph1").sum() == 1 and (t["studies"]["trial_id"] == "fixture-ph1").sum() == 2
+
+
+def test_a_forbidden_source_is_refused(tmp_path):
+    root = copy_project(tmp_path / "p")
+    proc = alsmsc(root, "new-study", "Fixture2026", "--trial", "fixture-ph1", "--author", "Fixture", "--year", "2026", "--title", "x",
+                  "--url", "https://tomesphere.com/paper/x", "--verified-from", "abstract", "--doi", "10.1234/fixture.1")
+    assert proc.returncode == 1 and "tomesphere.com is never evidence" in proc.stderr
 
 
 def test_invalid_new_study_is_refused_and_files_restored(tmp_path):
     root = copy_project(tmp_path / "p")
     before = {p.name: p.read_bytes() for p in (root / "data").iterdir()}
-    proc = alsmsc(root, "new-study", "Fixture2026", "--author", "Fixture", "--year", "2026", "--title", "x",
-                  "--url", "https://example.org/x", "--verified-from", "abstract", "--doi", "not-a-doi")
+    proc = alsmsc(root, "new-study", "Fixture2026", "--trial", "fixture-ph1", "--author", "Fixture", "--year", "2026", "--title", "x",
+                  "--url", "https://doi.org/10.1234/x", "--verified-from", "abstract", "--doi", "not-a-doi")
     assert proc.returncode == 1 and "'not-a-doi' is not a well-formed doi" in proc.stderr
     assert {p.name: p.read_bytes() for p in (root / "data").iterdir()} == before

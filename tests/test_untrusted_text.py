@@ -17,9 +17,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.fixture_data]
 
 INJECT = {
     ("studies.csv", "Berry2019", "title"): 'NurOwn <script>alert("t1")</script> **bold1** {cite}`Oh2018`',
-    ("clinical_studies.csv", "Oh2018", "efficacy_summary"): '<img src=x onerror=alert("t2")> **bold2** [click](javascript:alert(3))',
-    ("clinical_studies.csv", "Berry2019", "country"): 'USA</script><script>alert("t3")</script>',
-    ("background_facts.csv", "bulbar_onset_share_brown2017", "value"): '<b onmouseover=alert("t4")>x</b> **bold4**',
+    ("trials.csv", "corestem-ph2", "efficacy_summary"): '<img src=x onerror=alert("t2")> **bold2** [click](javascript:alert(3))',
+    ("trials.csv", "nurown-ph2", "name"): 'NurOwn</script><script>alert("t3")</script>',
+    ("background_facts.csv", "sex_ratio_pooled_fontana2021", "value"): '<b onmouseover=alert("t4")>x</b> **bold4**',
     # free text that a chart carries in its inlined data (the risk-factor chart's tooltip)
     ("background_facts.csv", "env_lead_or_zhu2023", "population"): '36 studies</script><script>alert("t5")</script>',
 }
@@ -42,7 +42,7 @@ def set_value(path: Path, key_col: str, key: str, column: str, value: str) -> No
 def hostile_site(tmp_path_factory) -> Path:
     root = copy_project(tmp_path_factory.mktemp("hostile") / "project")
     for (file, key, column), value in INJECT.items():
-        key_col = "fact_id" if file == "background_facts.csv" else "study_id"
+        key_col = {"background_facts.csv": "fact_id", "trials.csv": "trial_id"}.get(file, "study_id")
         set_value(root / "data" / file, key_col, key, column, value)
     alsmsc(root, "rehash", check=True)
     result = build(root)

@@ -83,7 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("measure", metavar="MEASURE", help="MD, SMD, ROM, RR, OR, RD or PLO")
     e.add_argument("input", metavar="INPUT.csv")
     ns = sub.add_parser("new-study", help="scaffold a new record and validate it",
-                        description="Append a record to studies.csv (and, for clinical records, clinical_studies.csv and an MSC arm). "
+                        description="Append a record to studies.csv, linked to its trial (for a trial not yet in the data: a trial row, "
+                                    "an MSC arm and an unassessed risk-of-bias entry). "
                                     "Only the values given are filled; everything else is blank and listed in not_reported. "
                                     "The files are restored if the result does not validate.")
     ns.add_argument("study_id", help="FirstauthorYYYY (e.g. Smith2026), or the NCT id of a registry-only record")
@@ -91,8 +92,14 @@ def _parser() -> argparse.ArgumentParser:
     ns.add_argument("--author", required=True, help="first author's surname")
     ns.add_argument("--year", type=int, required=True)
     ns.add_argument("--title", required=True)
-    ns.add_argument("--url", required=True, help="URL of the page you read")
-    ns.add_argument("--verified-from", required=True, choices=["full_text", "abstract", "registry", "secondary_source"])
+    ns.add_argument("--url", required=True, help="authoritative URL of the source (DOI, PubMed/PMC, registry or regulator page)")
+    ns.add_argument("--read-url", default="", help="the copy you actually read, when not the authoritative page itself")
+    ns.add_argument("--trial", dest="trial_id", default="", help="the trial this clinical record reports on (existing or new trial_id)")
+    ns.add_argument("--kind", dest="record_kind", default="results",
+                    choices=["registration", "protocol", "results", "interim_results", "long_term_follow_up", "secondary_analysis",
+                             "press_release", "conference_abstract", "case_report", "regulatory_document"])
+    ns.add_argument("--verified-from", required=True, choices=["full_text", "full_text_partial", "abstract", "abstract_partial", "registry",
+                                                               "press_release", "regulatory_document", "secondary_source"])
     ns.add_argument("--doi", default="")
     ns.add_argument("--pmid", default="")
     ns.add_argument("--registry-ids", default="")
@@ -146,7 +153,8 @@ def _new_study(layout: Layout, args) -> int:
     from .scaffold import new_study
 
     problems = new_study(layout, args.study_id, args.record_type, args.author, args.year, args.title, args.url, args.verified_from,
-                         args.doi, args.pmid, args.registry_ids, args.journal, args.publication_type, args.country)
+                         args.doi, args.pmid, args.registry_ids, args.journal, args.publication_type, args.country,
+                         trial_id=args.trial_id, record_kind=args.record_kind, read_url=args.read_url)
     if problems:
         print("alsmsc new-study: the record was not added, because the data would not be valid:", file=sys.stderr)
         for p in problems:

@@ -62,12 +62,17 @@ def summary_table(comparisons: list[Comparison]) -> pd.DataFrame:
 
 
 def safety_table(comparisons: list[Comparison]) -> pd.DataFrame:
-    """Each trial's safety count once per outcome, with the definition it used and an exact 95% CI."""
-    rows = []
+    """One row per trial (each once), one column per safety outcome: events / MSC-treated, the exact 95% CI and the
+    definition the trial used."""
+    cells: dict[str, dict[str, str]] = {}
+    years: dict[str, int] = {}
     for c in comparisons:
-        for _, r in c.rows.sort_values(["year", "study"]).iterrows():
+        for _, r in c.rows.iterrows():
             lo, hi = back_transform(c, [r["ci_lb"], r["ci_ub"]])
-            rows.append({"Outcome": c.title, "Trial": r["study"], "Events": int(r["events"]), "MSC-treated": int(r["total"]),
-                         "Proportion": f"{100 * r['events'] / r['total']:.3g}%", "Exact 95% CI": f"{100 * lo:.3g}% to {100 * hi:.3g}%",
-                         "Definition used": r.get("definition") or "not stated"})
-    return pd.DataFrame(rows, columns=["Outcome", "Trial", "Events", "MSC-treated", "Proportion", "Exact 95% CI", "Definition used"])
+            definition = r.get("definition") or "definition not stated"
+            cells.setdefault(r["study"], {})[c.title] = (f"{int(r['events'])}/{int(r['total'])} "
+                                                         f"(exact 95% CI {100 * lo:.3g}% to {100 * hi:.3g}%; {definition})")
+            years[r["study"]] = int(r["year"])
+    titles = [c.title for c in comparisons]
+    rows = [{"Trial": t, **{title: cells[t].get(title, "not reported") for title in titles}} for t in sorted(cells, key=lambda t: (years[t], t))]
+    return pd.DataFrame(rows, columns=["Trial", *titles])

@@ -239,7 +239,7 @@ def slope_table(outcomes: pd.DataFrame) -> pd.DataFrame:
         pre, post = float(a["mean"]), float(b["mean"])
         slowed = post > pre if per_month else abs(post) < abs(pre)
         rows.append({
-            "Trial": tid, "Group": group, "Slope before": pre, "Slope after": post,
+            "Trial": tid if group == "all" else f"{tid} ({group})", "Group": group, "Slope before": pre, "Slope after": post,
             "Unit": "points/month" if per_month else f"as printed: {b['unit']}",
             "Decline slowed": "yes" if slowed else "no",
             "Weighted in the pooled analysis": "yes" if per_month and _kind(a["dispersion_type"]) == "sd" and _kind(b["dispersion_type"]) == "sd" and group == "all" else "no",
