@@ -63,23 +63,12 @@ def test_nothing_changed_nothing_runs(project):
 
 def test_data_change_reruns_exactly_the_notebooks_that_read_it(project):
     settle(project)
-    before = numbers(project, "trials_overview")["n_trials"]
-    # Fixture edit: a trial with no results and its one registration are removed (arms and outcomes do not refer to it).
-    trial_rows = list(csv.DictReader((project / "data" / "trials.csv").open()))
-    records = list(csv.DictReader((project / "data" / "studies.csv").open()))
-    gone = next(t["trial_id"] for t in trial_rows if t["results"] == "none"
-                and sum(r["trial_id"] == t["trial_id"] for r in records) == 1
-                and t["trial_id"] not in (project / "data" / "clinical_arms.csv").read_text())
-    record = next(r["study_id"] for r in records if r["trial_id"] == gone)
-    rewrite_csv(project / "data" / "trials.csv", lambda r: r["trial_id"] != gone)
-    rewrite_csv(project / "data" / "studies.csv", lambda r: r["study_id"] != record)
-    rewrite_csv(project / "data" / "screening_log.csv", lambda r: r["study_id"] != record)
-    searches = list(csv.DictReader((project / "data" / "search_log.csv").open()))
-    counts = {}
-    for r in csv.DictReader((project / "data" / "screening_log.csv").open()):
-        counts[r["search_id"]] = counts.get(r["search_id"], 0) + 1
-    rewrite_csv(project / "data" / "search_log.csv", lambda r: True,
-                update=lambda r: {**r, "records_identified": str(counts.get(r["search_id"], 0))} if r["records_identified"] else r)
+    before = numbers(project, "trials_overview")["n_participants_once"]
+    # Fixture edit: one more participant in one trial with results (only data/trials.csv changes).
+    target = next(t for t in csv.DictReader((project / "data" / "trials.csv").open())
+                  if t["results"] == "peer_reviewed" and t["n_enrolled"] and not t["overlaps_with"])
+    rewrite_csv(project / "data" / "trials.csv", lambda r: True,
+                update=lambda r: {**r, "n_enrolled": str(int(r["n_enrolled"]) + 1)} if r["trial_id"] == target["trial_id"] else r)
     alsmsc(project, "rehash", check=True)
     result = build(project)
     assert result["ok"], result["output"]
@@ -87,14 +76,14 @@ def test_data_change_reruns_exactly_the_notebooks_that_read_it(project):
     from alsmsc.paths import Layout
 
     readers = {f"notebook:{nb.name}" for nb in pipeline.discover(Layout(project)) if "trials" in nb.resources}
-    assert {"notebook:trials_overview", "notebook:evidence_synthesis"} <= readers
+    assert {"notebook:trials_overview", "notebook:evidence_synthesis", "notebook:review_apparatus"} <= readers
+    assert "notebook:records_overview" not in readers and "notebook:background_facts" not in readers
     assert {r for r in result["ran"] if r.startswith("notebook:")} == readers  # exactly the notebooks that read it
     assert {"validate", "book"} <= set(result["ran"])
     # The chapters paste the new number: Sphinx re-rendered pages that glue from the re-run notebook.
-    after = numbers(project, "trials_overview")["n_trials"]
-    assert after == before - 1
-    assert f"The dataset holds {after} trials" in page_text(project, "clinical-trials.html")
-    assert f"It holds {after} clinical trials" in page_text(project, "intro.html")
+    after = numbers(project, "trials_overview")["n_participants_once"]
+    assert after == before + 1
+    assert f"enrolled {after} people" in page_text(project, "clinical-trials.html")
 
 
 def test_referenced_table_change_reruns_both_notebooks(project):
