@@ -63,19 +63,20 @@ def notebook_exec_seconds(root: Path) -> float:
 
 
 def edit_data(root: Path) -> int:
-    """Drop one registry record from clinical_studies.csv (fixture edit in a copy); returns the new record count."""
-    path = root / "data" / "clinical_studies.csv"
+    """One more participant in one trial with results (fixture edit in a copy, data/trials.csv only); returns the new
+    participant total the chapter should show."""
+    path = root / "data" / "trials.csv"
     with path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     fields = list(rows[0])
-    drop = next(r["study_id"] for r in rows if r["design"] == "registry_record")
-    rows = [r for r in rows if r["study_id"] != drop]
+    target = next(r for r in rows if r["results"] == "peer_reviewed" and r["n_enrolled"] and not r["overlaps_with"])
+    target["n_enrolled"] = str(int(target["n_enrolled"]) + 1)
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
     run([PY, "-m", "alsmsc", "rehash"], root, env_root=root)
-    return len(rows)
+    return shown_count(root) + 1
 
 
 def edit_text(root: Path) -> None:
@@ -86,7 +87,7 @@ def edit_text(root: Path) -> None:
 def shown_count(root: Path) -> int | None:
     page = root / "_build" / "html" / "clinical-trials.html"
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
-    match = re.search(r"holds (\d+) clinical records", text)
+    match = re.search(r"trials with results enrolled (\d+) people", text)
     return int(match.group(1)) if match else None
 
 

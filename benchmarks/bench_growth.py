@@ -42,38 +42,39 @@ def _letters(n: int) -> str:
 
 
 def grow(data_dir: Path, factor: int) -> int:
+    """Copy every trial (with its records, arms, screening rows and bias judgements) factor - 1 times, each copy marked
+    SYNTHETIC and given fixture identifiers; returns the number of trials."""
+    tf, trials = rows(data_dir / "trials.csv")
     sf, studies = rows(data_dir / "studies.csv")
-    cf, clinical = rows(data_dir / "clinical_studies.csv")
     af, arms = rows(data_dir / "clinical_arms.csv")
     gf, screening = rows(data_dir / "screening_log.csv")
     rf, rob = rows(data_dir / "risk_of_bias.csv")
-    original_rob = list(rob)
-    by_id = {s["study_id"]: s for s in studies}
-    originals, original_arms = list(clinical), list(arms)
+    original_trials, original_arms, original_rob = list(trials), list(arms), list(rob)
     n = 0
     for copy in range(1, factor):
-        for c in originals:
+        for t in original_trials:
             n += 1
+            tid = f"synthetic-{n:06d}"
             sid = f"Synth{_letters(n)}2001"  # a valid AuthorYYYY key, unique per copy
-            s = dict(by_id[c["study_id"]], study_id=sid, title="SYNTHETIC - not evidence: " + by_id[c["study_id"]]["title"],
-                     doi="", pmid="", pmcid="", registry_ids="", publication_type="preprint", first_author="Synthetic")
-            s["doi"] = f"10.0000/synthetic.{n}"
-            studies.append(s)
-            not_reported = ";".join(x for x in c["not_reported"].split(";") if x and x not in ("doi", "pmid", "first_author"))
-            clinical.append(dict(c, study_id=sid, first_author="Synthetic", doi=s["doi"], pmid="", registry_ids="", overlaps_with="",
-                                 not_reported=not_reported))
-            rob += [dict(r, study_id=sid) for r in original_rob if r["study_id"] == c["study_id"]]
-            arms += [dict(a, study_id=sid) for a in original_arms if a["study_id"] == c["study_id"]]
-            screening.append({**{k: "" for k in gf}, "record_id": f"DOI:{s['doi']}", "source": "databases", "search_date": "2026-11-24",
+            doi = f"10.0000/synthetic.{n}"
+            trials.append(dict(t, trial_id=tid, name=f"SYNTHETIC - not evidence {n}", registry_ids="", overlaps_with="", overlap_note="",
+                               n_overlapping="", source_url=f"https://doi.org/{doi}", read_url=""))
+            kind, ptype = {"press_release_only": ("press_release", "press_release"), "conference_abstract_only": ("conference_abstract", "conference_abstract"),
+                           "registry_only": ("registration", "preprint"), "none": ("registration", "preprint")}.get(t["results"], ("results", "preprint"))
+            studies.append({**{k: "" for k in sf}, "study_id": sid, "record_type": "clinical", "trial_id": tid, "record_kind": kind,
+                            "first_author": "Synthetic", "year": "2001", "title": "SYNTHETIC - not evidence", "doi": doi,
+                            "publication_type": ptype, "source_url": f"https://doi.org/{doi}", "verified_from": "abstract"})
+            rob += [dict(r, assessed=tid) for r in original_rob if r["assessed"] == t["trial_id"]]
+            arms += [dict(a, trial_id=tid, study_id=sid) for a in original_arms if a["trial_id"] == t["trial_id"]]
+            screening.append({**{k: "" for k in gf}, "record_id": f"DOI:{doi}", "source": "other_methods", "search_date": "2026-11-24",
                               "title_abstract_decision": "include", "full_text_decision": "include", "record_type": "clinical",
                               "study_id": sid, "review_version": "1.0.0", "notes": "SYNTHETIC"})
+    save(data_dir / "trials.csv", tf, trials)
     save(data_dir / "studies.csv", sf, studies)
-    save(data_dir / "clinical_studies.csv", cf, clinical)
     save(data_dir / "clinical_arms.csv", af, arms)
     save(data_dir / "screening_log.csv", gf, screening)
     save(data_dir / "risk_of_bias.csv", rf, rob)
-    # the search log's counts must still add up: the synthetic records come from no logged search
-    return len(clinical)
+    return len(trials)
 
 
 def main() -> None:
@@ -93,7 +94,7 @@ def main() -> None:
         summary = json.loads((root / "summary.json").read_text())
         html = root / "_build" / "html"
         sizes = sorted(((p.stat().st_size, p.relative_to(html)) for p in html.rglob("*.html")), reverse=True)
-        print(f"synthetic dataset: {n} clinical records ({factor}x); cold build {seconds:.1f} s; steps: {', '.join(summary['ran'])}")
+        print(f"synthetic dataset: {n} trials ({factor}x); cold build {seconds:.1f} s; steps: {', '.join(summary['ran'])}")
         print("largest pages:")
         for size, name in sizes[:5]:
             print(f"  {size / 1024:8.0f} KiB  {name}")

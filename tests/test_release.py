@@ -99,3 +99,18 @@ def test_invalid_data_are_not_released(repo):
     assert (repo / "data" / "datapackage.json").read_bytes() == descriptor  # not even the checksums changed
     assert proc.returncode == 1 and "'spleen' is not allowed" in proc.stderr
     assert data.release(repo / "data")["version"] == current
+
+
+def test_previous_release_can_be_named_and_must_carry_the_current_version(repo):
+    current, new = bump(repo, 2)
+    first = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
+    edit(repo / "data" / "trials.csv", "trial_id", "mayo-ph1", "notes", "Fixture note changed after the release.")
+    git(repo, "commit", "-qam", "post-release edit at the same version")
+    edit(repo / "data" / "trials.csv", "trial_id", "mayo-ph1", "dose", "fixture dose")
+    proc = alsmsc(repo, "release", new, "--date", "2027-03-01", "--previous", first)
+    assert proc.returncode == 0, proc.stderr
+    changelog = (repo / "data" / "CHANGELOG.md").read_text()
+    assert "changed `mayo-ph1` · `notes`:" in changelog and "changed `mayo-ph1` · `dose`:" in changelog  # both, against the named commit
+    git(repo, "commit", "-qam", "released")
+    proc = alsmsc(repo, "release", bump(repo, 2)[1], "--previous", first)
+    assert proc.returncode == 1 and f"has data version '{current}', not the current {new}" in proc.stderr

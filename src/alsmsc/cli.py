@@ -113,6 +113,8 @@ def _parser() -> argparse.ArgumentParser:
                                     "when a pooled estimate moved beyond THRESHOLD or its CI crossed the null, and update CITATION.cff.")
     rl.add_argument("version", metavar="X.Y.Z")
     rl.add_argument("--date", default=None, help="release date YYYY-MM-DD (default: today)")
+    rl.add_argument("--previous", default=None, metavar="COMMIT",
+                    help="the commit of the previous release (default: the newest commit whose data/datapackage.json has the current version)")
     rl.add_argument("--threshold", type=float, default=0.10, help="relative change of a pooled estimate that counts as material (default 0.10)")
     g = sub.add_parser("registry", help="ClinicalTrials.gov records: import or diff against the dataset",
                        description="Read ClinicalTrials.gov API v2 JSON (one study, or a search page with 'studies') and either list "
@@ -168,7 +170,7 @@ def _release(layout: Layout, args) -> int:
     from .release import ReleaseError, release
 
     try:
-        entry, flags = release(layout, args.version, args.date, args.threshold)
+        entry, flags = release(layout, args.version, args.date, args.threshold, previous=args.previous)
     except ReleaseError as exc:
         print(f"alsmsc release: {exc}", file=sys.stderr)
         return 1

@@ -157,7 +157,8 @@ def _short(value: str, limit: int = 80) -> str:
     return "`" + text.replace("`", "'") + "`"
 
 
-def release(layout: Layout, version: str, date: str | None = None, threshold: float = 0.10) -> tuple[str, list[dict]]:
+def release(layout: Layout, version: str, date: str | None = None, threshold: float = 0.10,
+            previous: str | None = None) -> tuple[str, list[dict]]:
     if not SEMVER.match(version):
         raise ReleaseError(f"version {version!r} is not X.Y.Z")
     desc = data.read_descriptor(layout.datapackage)
@@ -172,9 +173,13 @@ def release(layout: Layout, version: str, date: str | None = None, threshold: fl
         raise ReleaseError("the data are not valid; fix these first:\n" + "\n".join(map(str, problems)))
     date = date or dt.date.today().isoformat()
     with tempfile.TemporaryDirectory(prefix="alsmsc-release-") as tmp:
-        previous = export_data(layout, previous_release_commit(layout, current), Path(tmp) / "previous")
-        diffs = diff_tables(previous, layout.data)
-        flags = drift(previous, layout.data, threshold)
+        commit = previous or previous_release_commit(layout, current)
+        old = json.loads(_git(layout, "show", f"{commit}:data/datapackage.json"))
+        if old.get("version") != current:
+            raise ReleaseError(f"commit {commit} has data version {old.get('version')!r}, not the current {current}")
+        before = export_data(layout, commit, Path(tmp) / "previous")
+        diffs = diff_tables(before, layout.data)
+        flags = drift(before, layout.data, threshold)
     entry = changelog_entry(version, date, diffs, flags)
     desc = data.read_descriptor(layout.datapackage)
     desc["version"], desc["created"] = version, f"{date}T00:00:00Z"
