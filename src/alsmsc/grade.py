@@ -26,6 +26,11 @@ def effect_text(c: Comparison) -> str:
         r = c.result
         est, lo, hi = back_transform(c, [r.estimate, r.ci_lb, r.ci_ub])
         return f"{_fmt(c, est)} (95% CI {_fmt(c, lo)} to {_fmt(c, hi)}); pooled, {pooled_label(c)}"
+    if len(c.rows) == 1 and c.measure == "PLO":
+        row = c.rows.iloc[0]
+        lo, hi = back_transform(c, [row["ci_lb"], row["ci_ub"]])
+        return (f"one trial ({row['study']}): {int(row['events'])}/{int(row['total'])} ({100 * row['events'] / row['total']:.3g}%; "
+                f"exact 95% CI {100 * lo:.3g}% to {100 * hi:.3g}%); not pooled")
     if len(c.rows) == 1:
         row = c.rows.iloc[0]
         est, lo, hi = back_transform(c, [row["yi"], row["ci_lb"], row["ci_ub"]])

@@ -160,7 +160,7 @@ def single_arm_proportion(outcomes: pd.DataFrame, arms: pd.DataFrame, studies: p
         x, n = int(g["events"].sum()), int(g["total"].sum())
         ci = binomtest(x, n).proportion_ci(method="exact")
         lo, hi = (meta_logit(ci.low), meta_logit(ci.high))
-        rows.append({"study": tid, "year": _years(studies)[tid], "events": x, "total": n, "yi": meta_logit((x + 0.5) / (n + 1)) if x in (0, n) else meta_logit(x / n),
+        rows.append({"study": tid, "year": _years(studies)[tid], "events": x, "total": n, "yi": meta_logit(x / n),  # -inf for 0 events
                      "vi": np.nan, "ci_lb": lo, "ci_ub": hi, "definition": "; ".join(sorted(set(g["definition"].dropna().astype(str)))),
                      "timepoint_months": g["timepoint_months"].max()})
     frame = pd.DataFrame(rows, columns=["study", "year", "events", "total", "yi", "vi", "ci_lb", "ci_ub", "definition", "timepoint_months"])
