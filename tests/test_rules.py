@@ -202,6 +202,8 @@ CASES = [
      "search_log.csv", "records_identified", "999 records, but screening_log.csv has"),
     ("judgement not of the tool", set_cell("risk_of_bias.csv", {"assessed": RCT, "tool": "RoB2", "domain": "overall"}, "judgement", "critical"),
      "risk_of_bias.csv", "judgement", "'critical' is not a RoB2 judgement"),
+    ("assessment names a missing report", set_cell("risk_of_bias.csv", {"assessed": RCT, "tool": "RoB2", "domain": "overall"}, "report", "Ghost2020"),
+     "risk_of_bias.csv", "report", "'Ghost2020' is not a study_id in studies.csv"),
     ("trial without bias assessment", set_cell("risk_of_bias.csv", {"assessed": RCT, "tool": "RoB2", "domain": "overall"}, "domain", "general"),
      "trials.csv", "trial_id", "has results but no RoB2 assessment"),
     ("GRADE certainty does not add up", set_cell("grade.csv", {"outcome_id": "any_sae"}, "certainty", "moderate"),

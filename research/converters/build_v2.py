@@ -552,6 +552,7 @@ V1_ROB_TRIAL = {
     "Siwek2018": ["olsztyn-bmmsc-it"], "Staff2016": ["mayo-ph1"], "Sykova2017": ["prague-bmmsc-it-ph12a"],
     "AgueraMorales2025": ["malaga-admsc-ph12"],
 }
+REPORT_RENAME = {"CorestemChemon2025": "CorestemChemon2025a;CorestemChemon2025b;CorestemChemon2025c"}  # one v1 record became three
 ASSESSOR_V2 = "maintainers, design-based from the records read (2.0.0)"
 
 
@@ -568,7 +569,7 @@ def rekey_risk_of_bias(trials: dict, studies: set) -> None:
             continue
         for tid in V1_ROB_TRIAL.get(sid, []):
             if tid in trials and trials[tid]["results"] != "none":
-                rows.append({**r, "assessed": tid, "report": sid})
+                rows.append({**r, "assessed": tid, "report": REPORT_RENAME.get(sid, sid)})
                 done.add(tid)
     for tid, t in sorted(trials.items()):
         if t["results"] == "none" or tid in done:

@@ -438,7 +438,11 @@ def risk_of_bias_uses_the_right_tool(t: Tables, desc, year) -> Iterator[Problem]
     trials, pre = t.get("trials"), t.get("preclinical_studies")
     known_trials = set(trials["trial_id"].dropna()) if trials is not None else set()
     known_animal = set(pre["study_id"].dropna()) if pre is not None else set()
+    records = set(t["studies"]["study_id"].dropna()) if t.get("studies") is not None else set()
     for line, row in _rows(rob):
+        for report in _split(row["report"]):
+            if records and report not in records:
+                yield Problem(src, line, "report", f"{report!r} is not a study_id in studies.csv")
         target = known_animal if row["tool"] == "SYRCLE" else known_trials
         if (trials is not None and pre is not None) and row["assessed"] not in target:
             what = "an animal study_id in preclinical_studies" if row["tool"] == "SYRCLE" else "a trial_id in trials"
