@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 
 from . import forest
+from .measures import measure
 from .synthesis import Comparison, back_transform, pooled_label, summary_row
 
 
 def _formatter(c: Comparison, fmt: str):
-    if c.measure == "PLO":  # proportions read best as percentages
-        return lambda x: f"{100 * float(x):.3g}%"
-    return lambda x: format(float(x), fmt)
+    m = measure(c.measure)
+    return m.format if m.proportion else (lambda x: format(float(x), fmt))
 
 
 def result_text(c: Comparison, fmt: str = ".3g") -> str:

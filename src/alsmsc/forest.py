@@ -5,9 +5,9 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from .measures import measure
 from .synthesis import Comparison, back_transform, pooled_label
 
-NULL_VALUE = {"MD": 0.0, "RR": 1.0, "OR": 1.0, "ROM": 1.0}
 WIDTH = 520  # a concatenated chart cannot take its width from the page container, so it gets a fixed one
 
 
@@ -28,8 +28,8 @@ def forest_plot(c: Comparison, x_title: str) -> alt.VConcatChart | alt.LayerChar
     """Studies with 95% CIs (square size = weight); the pooled diamond and the prediction interval below."""
     frame = _study_frame(c)
     order = frame["study"].tolist()
-    log_scale = c.measure in ("RR", "OR", "ROM")
-    scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
+    m = measure(c.measure)
+    scale = alt.Scale(type="log") if m.axis == "log" else alt.Scale(zero=False)
     x = alt.X("estimate:Q", title=x_title, scale=scale)
     tooltip = [alt.Tooltip("study:N", title="Study"), alt.Tooltip("year:O", title="Year"),
                alt.Tooltip("estimate:Q", title="Estimate", format=".3g"), alt.Tooltip("ci_lb:Q", title="95% CI low", format=".3g"),
@@ -39,8 +39,8 @@ def forest_plot(c: Comparison, x_title: str) -> alt.VConcatChart | alt.LayerChar
     size = alt.Size("weight:Q", legend=None, scale=alt.Scale(range=[40, 300])) if frame["weight"].notna().any() else alt.value(80)
     points = base.mark_square(color="#0072B2").encode(x=x, size=size, tooltip=tooltip)
     layers = [ci, points]
-    if c.measure in NULL_VALUE:
-        layers.append(alt.Chart(pd.DataFrame({"null": [NULL_VALUE[c.measure]]})).mark_rule(strokeDash=[4, 4], color="#555").encode(x=alt.X("null:Q", scale=scale)))
+    if m.null is not None:
+        layers.append(alt.Chart(pd.DataFrame({"null": [m.null]})).mark_rule(strokeDash=[4, 4], color="#555").encode(x=alt.X("null:Q", scale=scale)))
     studies = alt.layer(*layers).properties(width=WIDTH, height=max(60, 26 * len(frame)))
     if not c.pooled:
         return studies
@@ -68,7 +68,7 @@ def cumulative_plot(c: Comparison, x_title: str) -> alt.LayerChart:
         step=[f"+ {a} ({o})" for a, o in zip(frame["added"], frame["order"])],
         estimate=back_transform(c, frame["estimate"]), ci_lb=back_transform(c, frame["ci_lb"]), ci_ub=back_transform(c, frame["ci_ub"]),
     )[["step", "k", "estimate", "ci_lb", "ci_ub"]]
-    scale = alt.Scale(type="log") if c.measure in ("RR", "OR", "ROM") else alt.Scale(zero=False)
+    scale = alt.Scale(type="log") if measure(c.measure).axis == "log" else alt.Scale(zero=False)
     base = alt.Chart(frame).encode(y=alt.Y("step:N", sort=frame["step"].tolist(), title="Study added (year)"))
     tooltip = [alt.Tooltip("step:N", title="Added"), alt.Tooltip("k:Q", title="Studies"), alt.Tooltip("estimate:Q", title="Pooled", format=".3g"),
                alt.Tooltip("ci_lb:Q", title="95% CI low", format=".3g"), alt.Tooltip("ci_ub:Q", title="95% CI high", format=".3g")]

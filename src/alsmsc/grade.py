@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .measures import measure
 from .synthesis import Comparison, back_transform, pooled_label
 
 CERTAINTY_LABEL = {"high": "⊕⊕⊕⊕ High", "moderate": "⊕⊕⊕◯ Moderate", "low": "⊕⊕◯◯ Low", "very_low": "⊕◯◯◯ Very low"}
@@ -18,7 +19,7 @@ def participants(c: Comparison) -> int:
 
 
 def _fmt(c: Comparison, x: float) -> str:
-    return f"{100 * x:.3g}%" if c.measure == "PLO" else f"{x:.3g}"
+    return measure(c.measure).format(x)
 
 
 def effect_text(c: Comparison) -> str:
@@ -26,7 +27,7 @@ def effect_text(c: Comparison) -> str:
         r = c.result
         est, lo, hi = back_transform(c, [r.estimate, r.ci_lb, r.ci_ub])
         return f"{_fmt(c, est)} (95% CI {_fmt(c, lo)} to {_fmt(c, hi)}); pooled, {pooled_label(c)}"
-    if len(c.rows) == 1 and c.measure == "PLO":
+    if len(c.rows) == 1 and measure(c.measure).proportion:
         row = c.rows.iloc[0]
         lo, hi = back_transform(c, [row["ci_lb"], row["ci_ub"]])
         return (f"one trial ({row['study']}): {int(row['events'])}/{int(row['total'])} ({100 * row['events'] / row['total']:.3g}%; "

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import data
+from .measures import measure
 from .io import atomic_write_text
 from .paths import Layout
 
@@ -99,9 +100,6 @@ def diff_tables(old_dir: Path, new_dir: Path) -> dict[str, TableDiff]:
     return out
 
 
-NULL = {"MD": 0.0, "RR": 0.0, "ROM": 0.0, "OR": 0.0}  # on the analysis (log) scale
-
-
 def drift(old_dir: Path, new_dir: Path, threshold: float) -> list[dict]:
     """Pooled estimates that moved by more than ``threshold`` (relative, on the analysis scale) or whose 95% CI now
     crosses, or no longer crosses, the null. These make a release a 'material update'."""
@@ -126,8 +124,8 @@ def drift(old_dir: Path, new_dir: Path, threshold: float) -> list[dict]:
         moved = abs(b.estimate - a.estimate) / max(abs(a.estimate), 1e-12)
         if moved > threshold:
             flags.append({"comparison": key, "reason": f"estimate moved {moved:.0%} ({a.estimate:.3g} -> {b.estimate:.3g}, analysis scale)"})
-        if new.measure in NULL:
-            null = NULL[new.measure]
+        null = measure(new.measure).analysis_null
+        if null is not None:
             crossed_before, crossed_after = a.ci_lb <= null <= a.ci_ub, b.ci_lb <= null <= b.ci_ub
             if crossed_before != crossed_after:
                 flags.append({"comparison": key, "reason": "95% CI now " + ("includes" if crossed_after else "excludes") + " no effect"})

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import meta
+from .measures import measure
 
 MIN_STUDIES = 2
 # Every comparison the synthesis publishes (key, title, axis title); GRADE rows must refer to one of these keys.
@@ -261,16 +262,12 @@ def slope_sign_test(table: pd.DataFrame) -> dict:
 
 
 def expit(x):
-    return 1 / (1 + np.exp(-np.asarray(x, dtype=float)))
+    return measure("PLO").to_reader(x)
 
 
 def back_transform(comparison: Comparison, values):
-    """Effect sizes on the scale readers use: proportions for PLO, ratios for RR, as is for MD."""
-    if comparison.measure == "PLO":
-        return expit(values)
-    if comparison.measure == "RR":
-        return np.exp(np.asarray(values, dtype=float))
-    return np.asarray(values, dtype=float)
+    """Effect sizes on the scale readers use (the measure table decides: ratios, proportions or as is)."""
+    return measure(comparison.measure).to_reader(values)
 
 
 def animal_survival(preclinical: pd.DataFrame, studies: pd.DataFrame) -> Comparison:
@@ -307,7 +304,7 @@ def pool_proportions(comparison: Comparison) -> Comparison:
 
 
 def pooled_label(comparison: Comparison) -> str:
-    if comparison.measure == "PLO":
+    if measure(comparison.measure).proportion:
         return "random-effects logistic-normal model (ML, exact binomial likelihood)"
     return "random-effects model (REML, Knapp-Hartung)"
 
@@ -318,7 +315,7 @@ def summary_row(comparison: Comparison) -> dict:
     if comparison.pooled:
         r = comparison.result
         est, lo, hi, plo, phi = back_transform(comparison, [r.estimate, r.ci_lb, r.ci_ub, r.pi_lb, r.pi_ub])
-        fmt = (lambda x: f"{100 * x:.3g}%") if comparison.measure == "PLO" else (lambda x: f"{x:.3g}")
+        fmt = measure(comparison.measure).format
         i2 = getattr(r, "i2", None)
         row.update({"Pooled": fmt(est), "95% CI": f"{fmt(lo)} to {fmt(hi)}", "95% PI": f"{fmt(plo)} to {fmt(phi)}",
                     "I² (%)": "—" if i2 is None else f"{i2:.0f}", "tau²": f"{r.tau2:.3g}", "Note": f"pooled ({pooled_label(comparison)})"})
