@@ -65,6 +65,13 @@ MARROW = first("trials.csv", cell_source="bone_marrow", registry_ids="", overlap
 OUTCOME = first("clinical_outcomes.csv", mean="!", measure="alsfrs_r_change")["outcome_id"]
 DEATHS = first("clinical_outcomes.csv", measure="deaths", definition="!")["outcome_id"]
 FACT = first("background_facts.csv", value_low="!", value_high="!")
+ANIMAL = first("preclinical_studies.csv")["study_id"]
+
+
+def drop_rows(path: Path, gone) -> int:
+    fields, rows = read(path)
+    write(path, fields, [r for r in rows if not gone(r)])
+    return 0
 
 
 def cells(file: str, where: dict, values: dict):
@@ -99,7 +106,7 @@ def dup_row(file: str):
 
 
 # Cases whose problem is reported on the affected trial's or study's row in another file, not on the edited row.
-REPORTED_ELSEWHERE = {"included study missing from screening", "trial without bias assessment", "related trials disagree",
+REPORTED_ELSEWHERE = {"animal study missing a SYRCLE item", "included study missing from screening", "trial without bias assessment", "related trials disagree",
                       "trial without records", "peer-reviewed results without a results record"}
 
 CASES = [
@@ -206,6 +213,11 @@ CASES = [
      "risk_of_bias.csv", "report", "'Ghost2020' is not a study_id in studies.csv"),
     ("trial without bias assessment", set_cell("risk_of_bias.csv", {"assessed": RCT, "tool": "RoB2", "domain": "overall"}, "domain", "general"),
      "trials.csv", "trial_id", "has results but no RoB2 assessment"),
+    ("animal study missing a SYRCLE item", lambda d: drop_rows(d / "risk_of_bias.csv", lambda r: r["tool"] == "SYRCLE" and r["assessed"] == ANIMAL
+                                                                                   and r["domain"].startswith("7 ")),
+     "preclinical_studies.csv", "study_id", "has no SYRCLE judgement for item(s) 7"),
+    ("undated record not keyed nd", set_cell("studies.csv", {"study_id": ANIMAL}, "year", ""),
+     "studies.csv", "year", "keyed ...nd, may leave it blank"),
     ("GRADE certainty does not add up", set_cell("grade.csv", {"outcome_id": "any_sae"}, "certainty", "moderate"),
      "grade.csv", "certainty", "does not follow from the ratings"),
     ("GRADE refers to a missing outcome", set_cell("grade.csv", {"outcome_id": "responders"}, "comparison_key", "rr_survival"),

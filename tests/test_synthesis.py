@@ -59,8 +59,9 @@ def test_a_single_study_is_shown_but_not_pooled():
 
 
 def test_no_study_gives_a_clear_reason():
-    c = synthesis.pool(synthesis.animal_survival(pd.DataFrame(columns=["study_id", "experiment", "survival_msc_days", "survival_control_days",
-        "survival_dispersion_msc", "survival_dispersion_control", "survival_dispersion_type", "n_msc", "n_control"]), STUDIES))
+    c = synthesis.pool(synthesis.animal_survival(pd.DataFrame(columns=["study_id", "experiment", "survival_statistic", "survival_msc_days",
+        "survival_control_days", "survival_dispersion_msc", "survival_dispersion_control", "survival_dispersion_type", "survival_n_msc",
+        "survival_n_control", "n_msc", "n_control", "route", "timing", "msc_source"]), STUDIES))
     assert c.reason == "no study reports this comparison; pooling needs at least 2"
 
 

@@ -1,4 +1,11 @@
-"""Preclinical overview: the animal-study table and the evidence map (MSC source x route, by outcome reported)."""
+"""The animal evidence: counts, the experiments table, and a synthesis without meta-analysis (SWiM).
+
+Most animal papers report survival as a % change, a figure or a sentence, so the synthesis follows SWiM (Campbell et
+al., BMJ 2020;368:l6890): experiments are grouped by model, route, timing and cell source; the direction of effect is
+coded per outcome from each source's own conclusion; an effect-direction plot and a sign test summarise them; the %
+changes in lifespan that sources report are shown unweighted. A ratio of means is pooled only where mean, dispersion
+and n were all read (see :func:`alsmsc.synthesis.animal_survival`).
+"""
 
 from __future__ import annotations
 
@@ -7,61 +14,164 @@ import pandas as pd
 
 from .trials import SOURCE_LABELS
 
+OUTCOMES = (("onset", "Disease onset"), ("survival", "Survival"), ("motor", "Motor function"), ("mn_count", "Motor neuron counts"))
+DIRECTION_LABELS = {"favours_msc": "favours MSC", "no_difference": "no clear difference", "favours_control": "favours control"}
+SYMBOL = {"favours_msc": "▲", "no_difference": "◆", "favours_control": "▼"}
+GROUPINGS = (("route", "Route"), ("timing", "Timing"), ("msc_source", "Cell source"), ("product", "Product"), ("model_class", "Model"))
 
-def _has(value) -> bool:
-    return pd.notna(value) and str(value).strip() != ""
+
+def _label(row) -> str:
+    return f"{row['study_id']}#{int(row['experiment'])}"
 
 
 def counts(pre: pd.DataFrame) -> dict[str, int]:
+    measured = {o: pre[f"{o}_direction"].isin(DIRECTION_LABELS) for o, _ in OUTCOMES}
+    survival_numbers = pre.dropna(subset=["survival_msc_days", "survival_control_days"])
     return {
         "n_preclinical_studies": int(pre["study_id"].nunique()),
         "n_preclinical_experiments": len(pre),
-        "n_preclinical_sod1": int(pre["model"].str.contains("SOD1", case=False, na=False).sum()),
-        "n_preclinical_with_survival_numbers": int((pre["survival_msc_days"].notna() & pre["survival_control_days"].notna()).sum()),
+        "n_preclinical_sod1": int((pre["model_class"] == "SOD1").sum()),
+        "n_preclinical_other_models": int((~pre["model_class"].isin(["SOD1", "canine_DM"])).sum()),
+        "n_preclinical_canine": int((pre["model_class"] == "canine_DM").sum()),
+        "n_preclinical_mouse": int((pre["species"] == "mouse").sum()),
+        "n_preclinical_rat": int((pre["species"] == "rat").sum()),
+        "n_preclinical_cell_free": int((pre["product"] == "cell_free").sum()),
+        "n_preclinical_modified": int((pre["product"] == "modified_cells").sum()),
+        "n_preclinical_presymptomatic": int((pre["timing"] == "presymptomatic").sum()),
+        "n_preclinical_survival_measured": int(measured["survival"].sum()),
+        "n_preclinical_with_survival_numbers": len(survival_numbers),
+        "n_preclinical_with_survival_change": int(pre["survival_change_percent"].notna().sum()),
+        "n_preclinical_null_or_negative": int(pre[[f"{o}_direction" for o, _ in OUTCOMES]].isin(["no_difference", "favours_control"]).any(axis=1).sum()),
     }
+
+
+def direction_summary(pre: pd.DataFrame) -> pd.DataFrame:
+    """Per outcome: experiments measuring it, how many favour MSC, show no clear difference or favour control, and an
+    exact two-sided sign test of favours-MSC against favours-control (experiments with no clear difference carry no
+    direction and are left out of the test, as SWiM's sign test does)."""
+    from scipy.stats import binomtest
+
+    rows = []
+    for outcome, label in OUTCOMES:
+        d = pre[f"{outcome}_direction"]
+        pos, none, neg = int((d == "favours_msc").sum()), int((d == "no_difference").sum()), int((d == "favours_control").sum())
+        k = pos + none + neg
+        p = binomtest(pos, pos + neg).pvalue if pos + neg else float("nan")
+        rows.append({"Outcome": label, "Experiments measuring it": k, "Favour MSC": pos, "No clear difference": none, "Favour control": neg,
+                     "Share favouring MSC": f"{100 * pos / k:.0f}%" if k else "—",
+                     "Sign test p (MSC vs control directions)": "—" if pos + neg == 0 else f"{p:.2g}"})
+    return pd.DataFrame(rows)
+
+
+def direction_numbers(pre: pd.DataFrame) -> dict[str, object]:
+    """The per-outcome shares and sign tests as numbers a chapter can paste."""
+    table = direction_summary(pre)
+    out = {}
+    for (outcome, _), (_, row) in zip(OUTCOMES, table.iterrows()):
+        out[f"pre_{outcome}_k"] = int(row["Experiments measuring it"])
+        out[f"pre_{outcome}_favour"] = int(row["Favour MSC"])
+        out[f"pre_{outcome}_share"] = row["Share favouring MSC"]
+        out[f"pre_{outcome}_sign_p"] = row["Sign test p (MSC vs control directions)"]
+    return out
+
+
+def subgroup_directions(pre: pd.DataFrame, outcome: str = "survival") -> pd.DataFrame:
+    """Survival (or another outcome) direction by route, timing, source, product and model: the SWiM grouping."""
+    rows = []
+    d = pre[pre[f"{outcome}_direction"].isin(DIRECTION_LABELS)]
+    for col, title in GROUPINGS:
+        values = d.assign(group=d[col].fillna("not reported").astype(str).str.split(";")).explode("group")
+        for group, g in values.groupby("group", sort=True):
+            dirs = g[f"{outcome}_direction"]
+            rows.append({"Grouped by": title, "Group": SOURCE_LABELS.get(group, group.replace("_", " ")), "Experiments": len(g),
+                         "Favour MSC": int((dirs == "favours_msc").sum()), "No clear difference": int((dirs == "no_difference").sum()),
+                         "Favour control": int((dirs == "favours_control").sum())})
+    return pd.DataFrame(rows, columns=["Grouped by", "Group", "Experiments", "Favour MSC", "No clear difference", "Favour control"])
 
 
 def table(pre: pd.DataFrame) -> pd.DataFrame:
     frame = pre.sort_values(["study_id", "experiment"])
+    arrow = lambda v: f"{SYMBOL.get(v, '')} {DIRECTION_LABELS.get(v, str(v).replace('_', ' '))}".strip()  # noqa: E731
     return pd.DataFrame({
-        "Study": frame["study_id"], "Experiment": frame["experiment"], "Species": frame["species"], "Model": frame["model"],
-        "MSC source": frame["msc_source"].map(SOURCE_LABELS), "Donor": frame["donor_species"], "Modification": frame["modification"],
-        "Route": frame["route"].fillna("not reported").str.replace(";", ", "), "Timing": frame["timing"].str.replace("_", " "),
-        "Onset": frame["onset_effect"].fillna("—"), "Motor function": frame["motor_effect"].fillna("—"),
-        "Verified from": frame["verified_from"].str.replace("_", " "),
-    })
+        "Experiment": [_label(r) for _, r in frame.iterrows()], "Species": frame["species"], "Model": frame["model"],
+        "MSC source": frame["msc_source"].map(lambda v: SOURCE_LABELS.get(v, v)), "Product": frame["product"].str.replace("_", " "),
+        "Modification": frame["modification"], "Route": frame["route"].fillna("not reported").str.replace(";", ", ").str.replace("_", " "),
+        "Timing": frame["timing"].str.replace("_", " "), "MSC / control (n)": [f"{a if pd.notna(a) else '?'} / {b if pd.notna(b) else '?'}" for a, b in zip(frame["n_msc"], frame["n_control"])],
+        "Onset": frame["onset_direction"].map(arrow), "Survival": frame["survival_direction"].map(arrow),
+        "Motor": frame["motor_direction"].map(arrow), "Motor neurons": frame["mn_count_direction"].map(arrow),
+        "Survival change (%)": frame["survival_change_percent"], "Verified from": frame["verified_from"].str.replace("_", " "),
+    }).reset_index(drop=True)
 
 
-def evidence_map_frame(pre: pd.DataFrame) -> pd.DataFrame:
-    """One row per experiment x route x outcome domain that the record reports on (onset, survival, motor)."""
+def effect_direction_plot(pre: pd.DataFrame) -> alt.Chart:
+    """SWiM effect-direction plot: one row per experiment, one column per outcome; the symbol and colour give the
+    direction the source reports (blank: not measured)."""
     rows = []
-    for _, r in pre.iterrows():
-        outcomes = [name for name, col in (("onset", "onset_effect"), ("survival", "survival_msc_days"), ("motor function", "motor_effect"))
-                    if _has(r[col])]
-        if not outcomes:
-            outcomes = ["other only"]
-        for route in (r["route"].split(";") if _has(r["route"]) else ["not reported"]):
-            for outcome in outcomes:
-                rows.append({"study": r["study_id"], "experiment": int(r["experiment"]), "source": SOURCE_LABELS.get(r["msc_source"], r["msc_source"]),
-                             "route": route, "outcome": outcome, "species": r["species"], "model": r["model"]})
-    return pd.DataFrame(rows).sort_values(["source", "route", "outcome", "study"]).reset_index(drop=True)
+    for _, r in pre.sort_values(["model_class", "study_id", "experiment"]).iterrows():
+        for outcome, label in OUTCOMES:
+            v = r[f"{outcome}_direction"]
+            if v in DIRECTION_LABELS:
+                rows.append({"experiment": _label(r), "outcome": label, "direction": DIRECTION_LABELS[v], "symbol": SYMBOL[v],
+                             "route": str(r["route"]).replace(";", ", ") if pd.notna(r["route"]) else "not reported",
+                             "timing": r["timing"], "source": SOURCE_LABELS.get(r["msc_source"], r["msc_source"])})
+    frame = pd.DataFrame(rows, columns=["experiment", "outcome", "direction", "symbol", "route", "timing", "source"])
+    order = list(dict.fromkeys(frame["experiment"]))
+    colour = alt.Color("direction:N", title="Direction (source's conclusion)",
+                       scale=alt.Scale(domain=list(DIRECTION_LABELS.values()), range=["#009E73", "#999999", "#D55E00"]))
+    return (
+        alt.Chart(frame).mark_text(fontSize=14)
+        .encode(x=alt.X("outcome:N", title=None, sort=[label for _, label in OUTCOMES], axis=alt.Axis(labelAngle=0, orient="top")),
+                y=alt.Y("experiment:N", title=None, sort=order), text="symbol:N", color=colour,
+                tooltip=[alt.Tooltip("experiment:N", title="Experiment"), alt.Tooltip("outcome:N", title="Outcome"),
+                         alt.Tooltip("direction:N", title="Direction"), alt.Tooltip("route:N", title="Route"),
+                         alt.Tooltip("timing:N", title="Timing"), alt.Tooltip("source:N", title="Cell source")])
+        .properties(width=420, height=max(80, 18 * len(order)))
+    )
+
+
+def lifespan_change(pre: pd.DataFrame) -> pd.DataFrame:
+    d = pre.dropna(subset=["survival_change_percent"]).sort_values("survival_change_percent")
+    return pd.DataFrame({"experiment": [_label(r) for _, r in d.iterrows()], "change": d["survival_change_percent"].astype(float),
+                         "route": d["route"].fillna("not reported").str.replace(";", ", "), "timing": d["timing"],
+                         "source": d["msc_source"].map(lambda v: SOURCE_LABELS.get(v, v))}).reset_index(drop=True)
+
+
+def lifespan_numbers(pre: pd.DataFrame) -> dict[str, object]:
+    d = lifespan_change(pre)["change"]
+    if d.empty:
+        return {"pre_lifespan_k": 0, "pre_lifespan_median": "—", "pre_lifespan_range": "—"}
+    return {"pre_lifespan_k": len(d), "pre_lifespan_median": f"{d.median():.3g}%", "pre_lifespan_range": f"{d.min():.3g}% to {d.max():.3g}%"}
+
+
+def lifespan_plot(pre: pd.DataFrame) -> alt.LayerChart:
+    """The % change in lifespan each source reports, unweighted (no precision is known), with the median."""
+    frame = lifespan_change(pre)
+    points = alt.Chart(frame).mark_point(filled=True, size=70, color="#0072B2").encode(
+        x=alt.X("change:Q", title="Reported change in lifespan (%; unweighted)"), y=alt.Y("experiment:N", sort=frame["experiment"].tolist(), title=None),
+        tooltip=[alt.Tooltip("experiment:N", title="Experiment"), alt.Tooltip("change:Q", title="Change (%)"),
+                 alt.Tooltip("route:N", title="Route"), alt.Tooltip("timing:N", title="Timing"), alt.Tooltip("source:N", title="Source")])
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#555", strokeDash=[4, 4]).encode(x="x:Q")
+    layers = [zero, points]
+    if len(frame):
+        layers.append(alt.Chart(pd.DataFrame({"median": [float(frame["change"].median())]})).mark_rule(color="#D55E00").encode(x="median:Q"))
+    return alt.layer(*layers).properties(width="container", height=max(60, 22 * len(frame)))
 
 
 def evidence_map(pre: pd.DataFrame) -> alt.Chart:
-    frame = evidence_map_frame(pre)
-    pick = alt.selection_point(fields=["outcome"], bind="legend")
+    """Experiments by cell source and route, one point per experiment and route, coloured by model."""
+    rows = []
+    for _, r in pre.iterrows():
+        for route in (str(r["route"]).split(";") if pd.notna(r["route"]) and str(r["route"]) else ["not reported"]):
+            rows.append({"experiment": _label(r), "source": SOURCE_LABELS.get(r["msc_source"], r["msc_source"]), "route": route.replace("_", " "),
+                         "model": r["model_class"], "product": str(r["product"]).replace("_", " "), "timing": r["timing"]})
+    frame = pd.DataFrame(rows).sort_values(["source", "route", "experiment"]).reset_index(drop=True)
+    pick = alt.selection_point(fields=["model"], bind="legend")
     return (
-        alt.Chart(frame)
-        .mark_circle(size=160, opacity=0.85)
-        .encode(
-            x=alt.X("route:N", title="Route of administration"),
-            y=alt.Y("source:N", title="MSC source"),
-            color=alt.Color("outcome:N", title="Outcome reported (click to filter)"),
-            xOffset=alt.XOffset("outcome:N"),
-            opacity=alt.condition(pick, alt.value(0.9), alt.value(0.1)),
-            tooltip=[alt.Tooltip("study:N", title="Study"), alt.Tooltip("experiment:Q", title="Experiment"), alt.Tooltip("species:N"),
-                     alt.Tooltip("model:N"), alt.Tooltip("source:N"), alt.Tooltip("route:N"), alt.Tooltip("outcome:N")],
-        )
-        .add_params(pick)
-        .properties(width="container", height=200)
+        alt.Chart(frame).mark_circle(size=140, opacity=0.85)
+        .encode(x=alt.X("route:N", title="Route of administration"), y=alt.Y("source:N", title="MSC source"),
+                color=alt.Color("model:N", title="Model (click to filter)"), xOffset=alt.XOffset("experiment:N"),
+                opacity=alt.condition(pick, alt.value(0.9), alt.value(0.1)),
+                tooltip=[alt.Tooltip("experiment:N", title="Experiment"), alt.Tooltip("model:N", title="Model"), alt.Tooltip("source:N", title="Source"),
+                         alt.Tooltip("route:N", title="Route"), alt.Tooltip("product:N", title="Product"), alt.Tooltip("timing:N", title="Timing")])
+        .add_params(pick).properties(width="container", height=240)
     )

@@ -69,10 +69,10 @@ def studies_have_an_identifier(t: Tables, desc, year) -> Iterator[Problem]:
     hosts = t.get("source_hosts")
     policy = HostPolicy.from_frame(hosts) if hosts is not None else None
     for line, row in _rows(frame):
-        undated = row["publication_type"] == "registry_only" or (row["publication_type"] in URL_ONLY_TYPES and re.search(r"nd[a-z]?$", str(row["study_id"])))
+        undated = row["publication_type"] == "registry_only" or bool(re.search(r"nd[a-z]?$", str(row["study_id"])))
         if _blank(row["year"]) and not undated:
-            yield Problem(frame.attrs["source"], line, "year", "is required (only a registry record whose posting date was not read, or an "
-                                                               "undated press release keyed ...nd, may leave it blank)")
+            yield Problem(frame.attrs["source"], line, "year", "is required (only a registry record whose posting date was not read, or a record "
+                                                               "whose date was not shown, keyed ...nd, may leave it blank)")
         if row["publication_type"] in URL_ONLY_TYPES:
             continue
         if not all(_blank(row[c]) for c in ("doi", "pmid", "pmcid", "registry_ids")):
@@ -456,9 +456,13 @@ def risk_of_bias_uses_the_right_tool(t: Tables, desc, year) -> Iterator[Problem]
                 yield Problem(trials.attrs["source"], line, "trial_id",
                               f"{row['trial_id']} has results but no {tool} assessment (with an 'overall' domain) in risk_of_bias.csv")
     if pre is not None:
+        # SYRCLE has no overall judgement: every one of its ten items is judged (unclear where the source is silent)
+        items = rob[rob["tool"] == "SYRCLE"].groupby("assessed")["domain"].apply(lambda d: {str(x).split(" ")[0] for x in d}).to_dict()
         for line, row in _rows(pre.drop_duplicates("study_id")):
-            if (row["study_id"], "SYRCLE") not in overall:
-                yield Problem(pre.attrs["source"], line, "study_id", f"{row['study_id']} has no SYRCLE assessment (with an 'overall' domain)")
+            missing = sorted({str(i) for i in range(1, 11)} - items.get(row["study_id"], set()), key=int)
+            if missing:
+                yield Problem(pre.attrs["source"], line, "study_id",
+                              f"{row['study_id']} has no SYRCLE judgement for item(s) {', '.join(missing)} in risk_of_bias.csv (all ten are needed)")
 
 
 @rule

@@ -271,20 +271,51 @@ def back_transform(comparison: Comparison, values):
 
 
 def animal_survival(preclinical: pd.DataFrame, studies: pd.DataFrame) -> Comparison:
-    """Log ratio of mean survival (MSC vs control) where both groups' means, dispersions and sizes were read."""
-    p = preclinical.dropna(subset=["survival_msc_days", "survival_control_days", "survival_dispersion_msc",
-                                   "survival_dispersion_control", "n_msc", "n_control"])
+    """Log ratio of mean survival (MSC vs control) where both groups' means, SDs or SEs and sizes were read; medians
+    and IQRs are not means and SDs, and are left to the unweighted synthesis."""
+    p = preclinical[preclinical["survival_statistic"].fillna("") == "mean"]
     rows = []
     for _, r in p.iterrows():
-        n1, n2 = float(r["n_msc"]), float(r["n_control"])
+        n1 = r["survival_n_msc"] if pd.notna(r.get("survival_n_msc", pd.NA)) else r["n_msc"]
+        n2 = r["survival_n_control"] if pd.notna(r.get("survival_n_control", pd.NA)) else r["n_control"]
+        kind = _kind(r["survival_dispersion_type"])
+        needed = (r["survival_msc_days"], r["survival_control_days"], r["survival_dispersion_msc"], r["survival_dispersion_control"], n1, n2)
+        if kind not in ("sd", "se") or any(pd.isna(x) for x in needed):
+            continue
+        n1, n2 = float(n1), float(n2)
         sd1, sd2 = float(r["survival_dispersion_msc"]), float(r["survival_dispersion_control"])
-        if _kind(r["survival_dispersion_type"]) == "se":
+        if kind == "se":
             sd1, sd2 = sd1 * np.sqrt(n1), sd2 * np.sqrt(n2)
         es = meta.escalc("ROM", m1i=[r["survival_msc_days"]], sd1i=[sd1], n1i=[n1], m2i=[r["survival_control_days"]], sd2i=[sd2], n2i=[n2])
-        rows.append({"study": f"{r['study_id']}#{r['experiment']}", "year": _years(studies)[r["study_id"]], "yi": float(es.yi[0]), "vi": float(es.vi[0])})
-    frame = pd.DataFrame(rows, columns=["study", "year", "yi", "vi"])
+        rows.append({"study": f"{r['study_id']}#{r['experiment']}", "year": _years(studies)[r["study_id"]], "yi": float(es.yi[0]), "vi": float(es.vi[0]),
+                     "route": str(r["route"]).split(";")[0] if pd.notna(r["route"]) else "not reported", "timing": r["timing"], "source": r["msc_source"]})
+    frame = pd.DataFrame(rows, columns=["study", "year", "yi", "vi", "route", "timing", "source"])
     return Comparison("rom_animal_survival", "Survival in animal models (MSC vs control)", "ROM",
                       "ratio of mean survival, MSC vs control (log scale)", _ci(frame))
+
+
+def survival_subgroups(c: Comparison) -> pd.DataFrame:
+    """Pooled ratio of mean survival by route, timing and cell source, with the test for subgroup differences, where
+    at least two subgroups have two or more experiments each; otherwise a row that says why not."""
+    rows = []
+    for col, title in (("route", "Route"), ("timing", "Timing"), ("source", "Cell source")):
+        if not len(c.rows):
+            rows.append({"Grouped by": title, "Subgroup": "—", "Experiments": 0, "Ratio of mean survival": "—", "95% CI": "—",
+                         "Test for subgroup differences": "not done: no experiment gives mean, dispersion and n"})
+            continue
+        try:
+            sub = meta.subgroups(c.rows["yi"], c.rows["vi"], c.rows[col].astype(str).tolist(), "REML", True)
+        except meta.MetaError as exc:
+            rows.append({"Grouped by": title, "Subgroup": "—", "Experiments": len(c.rows), "Ratio of mean survival": "—", "95% CI": "—",
+                         "Test for subgroup differences": f"not done: {exc}"})
+            continue
+        m = measure("ROM")
+        for name, r in sub.groups.items():
+            est, lo, hi = m.to_reader([r.estimate, r.ci_lb, r.ci_ub])
+            rows.append({"Grouped by": title, "Subgroup": name.replace("_", " "), "Experiments": r.k, "Ratio of mean survival": m.format(est),
+                         "95% CI": f"{m.format(lo)} to {m.format(hi)}",
+                         "Test for subgroup differences": f"Q = {sub.q_between:.2f}, df = {sub.df_between}, p = {sub.p_between:.2g}"})
+    return pd.DataFrame(rows)
 
 
 def pool_proportions(comparison: Comparison) -> Comparison:

@@ -1,0 +1,84 @@
+"""The animal synthesis without meta-analysis (SWiM): direction coding, the sign test, unweighted lifespan changes and
+the ratio of mean survival, on fixture experiments made up for the tests (never published)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from alsmsc import preclinical, synthesis
+
+pytestmark = pytest.mark.fixture_data
+
+
+def experiment(study, n, survival, onset="not_measured", motor="not_measured", mn="not_measured", route="intravenous",
+               timing="presymptomatic", source="bone_marrow", change=None, stat=None, m1=None, m2=None, sd1=None, sd2=None, dtype=None,
+               n1=None, n2=None, model="SOD1", species="mouse", product="cells"):
+    return {"study_id": study, "experiment": n, "species": species, "model": f"{model} fixture", "model_class": model, "msc_source": source,
+            "product": product, "modification": "none", "route": route, "timing": timing, "n_msc": n1, "n_control": n2,
+            "onset_direction": onset, "survival_direction": survival, "motor_direction": motor, "mn_count_direction": mn,
+            "survival_statistic": stat, "survival_msc_days": m1, "survival_control_days": m2, "survival_dispersion_msc": sd1,
+            "survival_dispersion_control": sd2, "survival_dispersion_type": dtype, "survival_n_msc": n1, "survival_n_control": n2,
+            "survival_change_percent": change, "verified_from": "abstract"}
+
+
+FIXTURE = pd.DataFrame([
+    experiment("FixA2001", 1, "favours_msc", onset="favours_msc", motor="favours_msc", change=7.5, stat="mean", m1=140, m2=130, sd1=8, sd2=9, dtype="sd", n1=10, n2=10),
+    experiment("FixA2001", 2, "no_difference", motor="favours_msc", route="intrathecal", change=1.0),
+    experiment("FixB2002", 1, "favours_msc", motor="no_difference", timing="symptomatic", change=12.0, stat="mean", m1=150, m2=128, sd1=2, sd2=3, dtype="se", n1=9, n2=8),
+    experiment("FixC2003", 1, "favours_control", onset="no_difference", source="adipose", change=-4.0),
+    experiment("FixD2004", 1, "favours_msc", source="adipose", route="intravenous;intrathecal", stat="median", m1=160, m2=140, n1=6, n2=6),
+    experiment("FixE2005", 1, "not_measured", motor="favours_msc", model="canine_DM", species="dog"),
+]).astype({"survival_change_percent": "Float64", "n_msc": "Int64", "n_control": "Int64", "survival_n_msc": "Int64", "survival_n_control": "Int64",
+           "survival_msc_days": "Float64", "survival_control_days": "Float64", "survival_dispersion_msc": "Float64", "survival_dispersion_control": "Float64"})
+STUDIES = pd.DataFrame({"study_id": ["FixA2001", "FixB2002", "FixC2003", "FixD2004", "FixE2005"], "trial_id": [None] * 5,
+                        "year": pd.array([2001, 2002, 2003, 2004, 2005], dtype="Int64")})
+
+
+def test_directions_are_counted_per_outcome_with_a_sign_test():
+    table = preclinical.direction_summary(FIXTURE).set_index("Outcome")
+    survival = table.loc["Survival"]
+    assert (survival["Experiments measuring it"], survival["Favour MSC"], survival["No clear difference"], survival["Favour control"]) == (5, 3, 1, 1)
+    assert survival["Share favouring MSC"] == "60%"
+    # exact two-sided sign test of 3 benefits against 1 harm (the no-difference experiment carries no direction)
+    assert survival["Sign test p (MSC vs control directions)"] == "0.62"
+    motor = table.loc["Motor function"]
+    assert (motor["Experiments measuring it"], motor["Favour MSC"]) == (4, 3) and motor["Sign test p (MSC vs control directions)"] == "0.25"
+    assert table.loc["Motor neuron counts", "Experiments measuring it"] == 0 and table.loc["Motor neuron counts", "Share favouring MSC"] == "—"
+    numbers = preclinical.direction_numbers(FIXTURE)
+    assert numbers["pre_survival_k"] == 5 and numbers["pre_survival_favour"] == 3 and numbers["pre_survival_share"] == "60%"
+
+
+def test_counts_keep_other_models_and_negative_experiments_visible():
+    c = preclinical.counts(FIXTURE)
+    assert c["n_preclinical_experiments"] == 6 and c["n_preclinical_studies"] == 5
+    assert c["n_preclinical_sod1"] == 5 and c["n_preclinical_canine"] == 1 and c["n_preclinical_other_models"] == 0
+    assert c["n_preclinical_null_or_negative"] == 3  # A#2 (no difference), C (harm on survival, none on onset), B (motor no difference)
+    assert c["n_preclinical_with_survival_numbers"] == 3
+
+
+def test_subgroups_split_multiple_routes_and_count_each_group():
+    sub = preclinical.subgroup_directions(FIXTURE)
+    routes = sub[sub["Grouped by"] == "Route"].set_index("Group")
+    assert routes.loc["intravenous", "Experiments"] == 4 and routes.loc["intrathecal", "Experiments"] == 2
+    sources = sub[sub["Grouped by"] == "Cell source"].set_index("Group")
+    assert sources.loc["adipose tissue", "Favour control"] == 1
+
+
+def test_lifespan_changes_are_shown_unweighted_with_their_median():
+    assert preclinical.lifespan_numbers(FIXTURE) == {"pre_lifespan_k": 4, "pre_lifespan_median": "4.25%", "pre_lifespan_range": "-4% to 12%"}
+
+
+def test_ratio_of_means_uses_only_means_with_dispersion_and_n_and_converts_se():
+    c = synthesis.animal_survival(FIXTURE, STUDIES)
+    assert c.rows["study"].tolist() == ["FixA2001#1", "FixB2002#1"]  # the median-only experiment is left to the unweighted synthesis
+    import numpy as np
+
+    sd1, sd2 = 2 * np.sqrt(9), 3 * np.sqrt(8)  # SEs back to SDs
+    expected = 150**-2 * sd1**2 / 9 + 128**-2 * sd2**2 / 8
+    assert c.rows.iloc[1]["vi"] == pytest.approx(expected)
+    pooled = synthesis.pool(c)
+    assert pooled.pooled and synthesis.summary_row(pooled)["Pooled"] == f"{np.exp(pooled.result.estimate):.3g}"
+    table = synthesis.survival_subgroups(pooled)
+    assert set(table["Grouped by"]) == {"Route", "Timing", "Cell source"}
+    assert table["Test for subgroup differences"].str.startswith("not done").all()  # one experiment per subgroup: no test
