@@ -20,7 +20,7 @@ import build_v2 as v2  # noqa: E402  (URL placement, identifiers, CSV helpers)
 
 DATA = Path("data")
 NOTES = Path("research/verification-notes/v2-preclinical")
-BATCHES = ["bm_mouse", "rat_engineered", "other_sources", "reviews_models"]
+BATCHES = ["reread", "more_sod1", "more_engineered", "bm_mouse", "rat_engineered", "other_sources", "reviews_models"]  # first wins
 VERSION = "2.1.0"
 OVERRIDES = json.loads((NOTES / "overrides.json").read_text()) if (NOTES / "overrides.json").exists() else {}
 DIRECTIONS = ["favours_msc", "no_difference", "favours_control", "not_measured", "not_reported"]
@@ -120,6 +120,13 @@ def main():
         if key[0] not in records:
             v2.say(f"experiment {key}: no record line for {key[0]}")
 
+    for sid, d in list(records.items()):  # a record with no authoritative page cannot carry evidence yet
+        probe = {"source_url": d.get("source_url"), "read_url": d.get("read_url")}
+        v2.place_urls(probe, f"record {sid} (probe)", v2.canonical_for(d))
+        if not probe["source_url"]:
+            drop[sid] = (f"{v2.s(d.get('title'))[:120]}: no DOI, PubMed, PMC or publisher page could be found for it, so it has no "
+                         "authoritative URL yet; its experiments are held back until one is read.")
+            del records[sid]
     exp_rows = []
     for (sid, n), d in sorted(experiments.items()):
         if sid not in records:
