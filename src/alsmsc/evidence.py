@@ -31,10 +31,10 @@ def publish(out, c: Comparison, x_title: str, fmt: str = ".3g") -> None:
     out.number(f"{c.key}_k", len(c.rows))
     out.number(f"{c.key}_status", "pooled" if c.pooled else f"not pooled: {c.reason}")
     out.number(f"{c.key}_result", result_text(c))
-    if True:  # always published, so that a chapter never points at a missing figure when the data shrink
-        out.chart(f"fig_{c.key}_forest", forest.forest_plot(c, x_title),
-                  alt_text=f"Forest plot: {c.title}. One row per study with its 95% confidence interval"
-                           + ("; the pooled estimate is the diamond, the prediction interval the red line." if c.pooled else "; not pooled."))
+    # always published, even with no rows, so that a chapter never points at a missing figure when the data shrink
+    out.chart(f"fig_{c.key}_forest", forest.forest_plot(c, x_title),
+              alt_text=f"Forest plot: {c.title}. One row per study with its 95% confidence interval"
+                       + ("; the pooled estimate is the diamond, the prediction interval the red line." if c.pooled else "; not pooled."))
     if not c.pooled:
         return
     r = c.result

@@ -117,12 +117,13 @@ def _paired_arms(outcomes: pd.DataFrame, arms: pd.DataFrame, measure: str, neede
 def controlled_mean_difference(outcomes: pd.DataFrame, arms: pd.DataFrame, studies: pd.DataFrame, measure: str,
                                title: str) -> Comparison:
     """MSC minus control mean of ``measure`` per study (whole population, last timepoint both arms report)."""
+    years = _years(studies)
     rows = []
     for sid, m, c, t in _paired_arms(outcomes, arms, measure, ["mean"]):
         vm, vc = _variance(m), _variance(c)
         if np.isnan(vm) or np.isnan(vc):
             continue
-        rows.append({"study": sid, "year": _years(studies)[sid], "timepoint_months": t,
+        rows.append({"study": sid, "year": years[sid], "timepoint_months": t,
                      "n_msc": m["n"], "n_control": c["n"], "mean_msc": float(m["mean"]), "mean_control": float(c["mean"]),
                      "yi": float(m["mean"] - c["mean"]), "vi": vm + vc})
     frame = pd.DataFrame(rows, columns=["study", "year", "timepoint_months", "n_msc", "n_control", "mean_msc", "mean_control", "yi", "vi"])
@@ -131,13 +132,14 @@ def controlled_mean_difference(outcomes: pd.DataFrame, arms: pd.DataFrame, studi
 
 def controlled_risk_ratio(outcomes: pd.DataFrame, arms: pd.DataFrame, studies: pd.DataFrame, measure: str, title: str) -> Comparison:
     """Risk ratio MSC vs control of ``measure`` counts (whole population, last common timepoint)."""
+    years = _years(studies)
     rows = []
     for sid, m, c, t in _paired_arms(outcomes, arms, measure, ["events", "total"]):
         a, n1, cc, n2 = int(m["events"]), int(m["total"]), int(c["events"]), int(c["total"])
         es = meta.escalc("RR", ai=[a], bi=[n1 - a], ci=[cc], di=[n2 - cc])
         if not es.kept[0]:
             continue
-        rows.append({"study": sid, "year": _years(studies)[sid], "timepoint_months": t,
+        rows.append({"study": sid, "year": years[sid], "timepoint_months": t,
                      "events_msc": a, "total_msc": n1, "events_control": cc, "total_control": n2, "yi": float(es.yi[0]), "vi": float(es.vi[0])})
     frame = pd.DataFrame(rows, columns=["study", "year", "timepoint_months", "events_msc", "total_msc", "events_control", "total_control", "yi", "vi"])
     return Comparison(f"rr_{measure}", title, "RR", "risk ratio MSC vs control (log scale)", _ci(frame))
@@ -154,6 +156,7 @@ def single_arm_proportion(outcomes: pd.DataFrame, arms: pd.DataFrame, studies: p
     data = data[[roles.get((s, a)) == "msc" for s, a in zip(data["trial_id"], data["arm"])]]
     data = data.assign(tp=data["timepoint_months"].fillna(-1)).sort_values(["trial_id", "arm", "tp"])
     last = data.drop_duplicates(["trial_id", "arm"], keep="last")
+    years = _years(studies)
     rows = []
     for tid, g in last.groupby("trial_id"):
         if (g["arm"] == "all_msc").any():  # a whole-trial count is used alone, never added to per-arm counts
@@ -161,7 +164,7 @@ def single_arm_proportion(outcomes: pd.DataFrame, arms: pd.DataFrame, studies: p
         x, n = int(g["events"].sum()), int(g["total"].sum())
         ci = binomtest(x, n).proportion_ci(method="exact")
         lo, hi = (meta_logit(ci.low), meta_logit(ci.high))
-        rows.append({"study": tid, "year": _years(studies)[tid], "events": x, "total": n, "yi": meta_logit(x / n),  # -inf for 0 events
+        rows.append({"study": tid, "year": years[tid], "events": x, "total": n, "yi": meta_logit(x / n),  # -inf for 0 events
                      "vi": np.nan, "ci_lb": lo, "ci_ub": hi, "definition": "; ".join(sorted(set(g["definition"].dropna().astype(str)))),
                      "timepoint_months": g["timepoint_months"].max()})
     frame = pd.DataFrame(rows, columns=["study", "year", "events", "total", "yi", "vi", "ci_lb", "ci_ub", "definition", "timepoint_months"])
@@ -200,13 +203,14 @@ def single_arm_slope_change(outcomes: pd.DataFrame, studies: pd.DataFrame, title
     reports; it is imputed (``correlation``) and :func:`slope_sensitivity` shows the result across a plausible range.
     Pairs without SDs for both slopes cannot be weighted; :func:`slope_table` lists them all.
     """
+    years = _years(studies)
     rows = []
     for tid, arm, group, a, b in _slope_pairs(outcomes):
         if group != "all" or _kind(a["dispersion_type"]) != "sd" or _kind(b["dispersion_type"]) != "sd" or pd.isna(b["n"]):
             continue
         sd_pre, sd_post, n = float(a["dispersion"]), float(b["dispersion"]), float(b["n"])
         var_diff = sd_pre**2 + sd_post**2 - 2 * correlation * sd_pre * sd_post
-        rows.append({"study": tid, "year": _years(studies)[tid], "slope_pre": float(a["mean"]), "slope_post": float(b["mean"]),
+        rows.append({"study": tid, "year": years[tid], "slope_pre": float(a["mean"]), "slope_post": float(b["mean"]),
                      "n": int(n), "yi": float(b["mean"] - a["mean"]), "vi": var_diff / n})
     frame = pd.DataFrame(rows, columns=["study", "year", "slope_pre", "slope_post", "n", "yi", "vi"])
     return Comparison("md_slope_change_single_arm", title, "MD",
@@ -274,6 +278,7 @@ def animal_survival(preclinical: pd.DataFrame, studies: pd.DataFrame) -> Compari
     """Log ratio of mean survival (MSC vs control) where both groups' means, SDs or SEs and sizes were read; medians
     and IQRs are not means and SDs, and are left to the unweighted synthesis."""
     p = preclinical[preclinical["survival_statistic"].fillna("") == "mean"]
+    years = _years(studies)
     rows = []
     for _, r in p.iterrows():
         n1 = r["survival_n_msc"] if pd.notna(r.get("survival_n_msc", pd.NA)) else r["n_msc"]
@@ -287,7 +292,7 @@ def animal_survival(preclinical: pd.DataFrame, studies: pd.DataFrame) -> Compari
         if kind == "se":
             sd1, sd2 = sd1 * np.sqrt(n1), sd2 * np.sqrt(n2)
         es = meta.escalc("ROM", m1i=[r["survival_msc_days"]], sd1i=[sd1], n1i=[n1], m2i=[r["survival_control_days"]], sd2i=[sd2], n2i=[n2])
-        rows.append({"study": f"{r['study_id']}#{r['experiment']}", "year": _years(studies)[r["study_id"]], "yi": float(es.yi[0]), "vi": float(es.vi[0]),
+        rows.append({"study": f"{r['study_id']}#{r['experiment']}", "year": years[r["study_id"]], "yi": float(es.yi[0]), "vi": float(es.vi[0]),
                      "route": str(r["route"]).split(";")[0] if pd.notna(r["route"]) else "not reported", "timing": r["timing"], "source": r["msc_source"]})
     frame = pd.DataFrame(rows, columns=["study", "year", "yi", "vi", "route", "timing", "source"])
     return Comparison("rom_animal_survival", "Survival in animal models (MSC vs control)", "ROM",
