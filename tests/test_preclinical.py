@@ -82,3 +82,38 @@ def test_ratio_of_means_uses_only_means_with_dispersion_and_n_and_converts_se():
     table = synthesis.survival_subgroups(pooled)
     assert set(table["Grouped by"]) == {"Route", "Timing", "Cell source"}
     assert table["Test for subgroup differences"].str.startswith("not done").all()  # one experiment per subgroup: no test
+
+
+def test_syrcle_profile_counts_studies_per_item_and_only_animal_studies():
+    rows = []
+    for study, judgements in {"FixA2001": ["low"] + ["unclear"] * 9, "FixB2002": ["unclear"] * 6 + ["high"] + ["unclear"] * 3,
+                              "FixC2003": ["unclear"] * 10}.items():
+        rows += [{"assessed": study, "tool": "SYRCLE", "domain": f"{i} item {i}", "judgement": j} for i, j in enumerate(judgements, 1)]
+    rows.append({"assessed": "trial-x", "tool": "RoB 2", "domain": "1 randomisation", "judgement": "low"})
+    rows.append({"assessed": "NotAnimal1999", "tool": "SYRCLE", "domain": "1 item 1", "judgement": "low"})  # not in the experiments
+    rob = pd.DataFrame(rows)
+    profile = preclinical.syrcle_profile(rob, FIXTURE).set_index("SYRCLE item")
+    assert list(profile.index[:2]) == ["1 item 1", "2 item 2"] and profile.index[-1] == "10 item 10"  # numeric, not text, order
+    assert tuple(profile.loc["1 item 1", ["Studies", "Low", "Unclear", "High"]]) == (3, 1, 2, 0)
+    assert tuple(profile.loc["7 item 7", ["Low", "Unclear", "High"]]) == (0, 2, 1)
+    numbers = preclinical.syrcle_numbers(rob, FIXTURE)
+    assert numbers == {"n_syrcle_studies": 3, "n_syrcle_no_low_item": 2, "n_syrcle_random_low": 1,
+                       "n_syrcle_blinded_assessment_low": 0, "n_syrcle_high_any": 1}
+
+
+def test_screening_summary_applies_one_decision_scheme_to_every_animal_record():
+    screen = pd.DataFrame({
+        "record_id": ["FixA2001", "FixC2003", "Held1", "Held2", "Rev1", "Cells1", "Clin1"],
+        "record_type": ["preclinical"] * 6 + ["clinical"],
+        "full_text_decision": ["include", "include", "not_retrieved", "not_retrieved", None, None, "include"],
+        "exclusion_reason": [None, None, "unverifiable_identity", "other", "no_primary_data", "not_msc", None],
+        "notes": [None, None, "abstract only on a never host", "results not on an allowed page", "review", "BMMC", None],
+    }).astype("string")
+    summary = preclinical.screening_summary(screen)
+    assert summary["Decision"].iloc[0] == "Included" and summary["Records"].iloc[0] == 2
+    assert summary["Decision"].iloc[1].startswith("Eligible or possibly eligible, held back") and summary["Records"].iloc[1] == 2
+    assert set(summary["Decision"].iloc[2:]) == {"Excluded: no primary data", "Excluded: not msc"}
+    assert summary["Records"].sum() == 6  # the clinical record is not counted
+    assert preclinical.screening_numbers(screen) == {"n_pre_screened": 6, "n_pre_included_records": 2, "n_pre_held_back": 2, "n_pre_excluded": 2}
+    held = preclinical.held_back(screen)
+    assert list(held["Record"]) == ["Held1", "Held2"] and held["Why it is held back"].iloc[1] == "results not on an allowed page"

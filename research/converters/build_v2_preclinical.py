@@ -1,4 +1,4 @@
-"""Dataset 2.1.0: the animal evidence, from the verification batches in research/verification-notes/v2-preclinical/.
+"""Datasets 2.1.0 and 2.2.0: the animal evidence, from the verification batches in research/verification-notes/v2-preclinical/.
 
 One-off, kept to show how each row got into the data. Run from the repository root:
     python research/converters/build_v2_preclinical.py
@@ -20,8 +20,21 @@ import build_v2 as v2  # noqa: E402  (URL placement, identifiers, CSV helpers)
 
 DATA = Path("data")
 NOTES = Path("research/verification-notes/v2-preclinical")
-BATCHES = ["reread", "more_sod1", "more_engineered", "bm_mouse", "rat_engineered", "other_sources", "reviews_models"]  # first wins
-VERSION = "2.1.0"
+# First wins. 2.2.0 added the first four: "onerule" re-read the held-back studies under the one eligibility rule,
+# "pmc_figures" adds numbers read in figure legends to experiments already read (kind "update").
+BATCHES = ["onerule", "pmc_figures", "new_unmodified", "new_engineered_cellfree",
+           "reread", "more_sod1", "more_engineered", "bm_mouse", "rat_engineered", "other_sources", "reviews_models"]
+# The studies "onerule" re-read from scratch: the older batches' lines for them (some read on hosts that are never
+# evidence, some held back under a rule not applied to positive studies) are ignored, whatever "onerule" decided.
+REREAD = {"Kim2010", "Boucherie2009", "Sironi2017", "Suzuki2008", "Habisch2007", "BrainHeartnd", "Wang2019",
+          "Cytotherapy2009", "Bonafede2020", "SciRep2015"}
+VERSION = "2.2.0"  # the release these batches feed
+NEW_IN = {"onerule": "2.2.0", "pmc_figures": "2.2.0", "new_unmodified": "2.2.0", "new_engineered_cellfree": "2.2.0"}
+
+
+def version_of(d) -> str:
+    """The dataset version whose search found a line: the batches of 2.1.0 keep their version."""
+    return NEW_IN.get(d.get("_batch"), "2.1.0")
 OVERRIDES = json.loads((NOTES / "overrides.json").read_text()) if (NOTES / "overrides.json").exists() else {}
 DIRECTIONS = ["favours_msc", "no_difference", "favours_control", "not_measured", "not_reported"]
 ROUTES = ["intrathecal", "intravenous", "intramuscular", "intraspinal", "intracerebroventricular", "intracerebral",
@@ -91,6 +104,11 @@ def main():
             if raw.strip():
                 d = json.loads(raw)
                 d["_batch"], d["_line"] = batch, i
+                sid = v2.ascii_id(OVERRIDES.get("rename_study", {}).get(d.get("study_id"), d.get("study_id") or ""))
+                if batch != "onerule" and sid in REREAD and d.get("kind") in ("record", "experiment", "syrcle", "update"):
+                    continue
+                if batch != "onerule" and any(v2.s(d.get("record_id")).startswith(x) for x in OVERRIDES.get("superseded_screen", [])):
+                    continue
                 lines[d.get("kind")].append(d)
     drop = OVERRIDES.get("drop_studies", {})
     rename = OVERRIDES.get("rename_study", {})
@@ -116,6 +134,20 @@ def main():
             v2.say(f"experiment {key} given twice ({experiments[key]['_batch']} and {d['_batch']}); first kept")
             continue
         experiments[key] = {**d, "study_id": sid}
+    for d in lines["update"]:  # numbers read later (figure legends, tables) for an experiment already read
+        sid = v2.ascii_id(rename.get(d["study_id"], d["study_id"]))
+        key = (sid, int(d.get("experiment") or 1))
+        if key not in experiments:
+            v2.say(f"update for {key}: no such experiment")
+            continue
+        e = experiments[key]
+        e.update({k: v for k, v in (d.get("fields") or {}).items() if v is not None})
+        e["location"] = "; ".join(x for x in (v2.s(e.get("location")), v2.s(d.get("location"))) if x)
+        for k in ("source_url", "read_url"):
+            e[k] = list(dict.fromkeys(list(e.get(k) or []) + list(d.get(k) or [])))
+        if e.get("verified_from") in ("abstract", "abstract_partial") and d.get("verified_from") in ("full_text", "full_text_partial"):
+            e["verified_from"] = "full_text_partial"
+        e["notes"] = " ".join(x for x in (v2.s(e.get("notes")), v2.s(d.get("notes"))) if x)
     for key, d in experiments.items():
         if key[0] not in records:
             v2.say(f"experiment {key}: no record line for {key[0]}")
@@ -196,7 +228,7 @@ def main():
             judgement = d.get("judgement") if d.get("judgement") in ("low", "high", "unclear") else "unclear"
             rob.append({"assessed": sid, "tool": "SYRCLE", "domain": item, "judgement": judgement,
                         "support": v2.s(d.get("support")) or "Not reported in what was read.",
-                        "assessor": "maintainers, from the sources read (2.1.0)", "report": sid, "notes": ""})
+                        "assessor": f"maintainers, from the sources read ({version_of(records[sid])})", "report": sid, "notes": ""})
     v2.write_csv("risk_of_bias", rob, key=lambda r: (r["tool"], r["assessed"]))
 
     # search and screening logs: the preclinical part is rebuilt from the logged queries
@@ -209,7 +241,7 @@ def main():
         sid = f"2026-12-01-pre-{d['_batch'].replace('_', '-')}-{counters[d['_batch']]:03d}"
         for ident in d.get("new_record_ids") or []:
             found_by.setdefault(re.sub(r"^(PMID|DOI|PMC):?", "", v2.s(ident)).lower(), sid)
-        new_search.append({"search_id": sid, "review_version": VERSION, "date": v2.s(d.get("date")) or "2026-12-01", "source": "mixed_stored_pages",
+        new_search.append({"search_id": sid, "review_version": version_of(d), "date": v2.s(d.get("date")) or "2026-12-01", "source": "mixed_stored_pages",
                            "interface": f"the project's search tool, {d.get('corpus', 'pages')} corpus, {d.get('tool', 'search')} (stored copies of public pages, not a live database)",
                            "searcher": f"verification batch '{d['_batch']}'", "query": v2.s(d.get("query")), "purpose": v2.s(d.get("purpose")),
                            "hits": v2.s(d.get("hits")), "notes": ""})
@@ -225,7 +257,8 @@ def main():
         ids = [r["study_id"], r.get("doi"), r.get("pmid"), r.get("pmcid")]
         screen.append({"record_id": r["study_id"], "source": "databases", "search_id": first(ids), "search_date": "2026-12-01", "duplicate_of": "",
                        "title_abstract_decision": "include", "full_text_decision": "include", "exclusion_reason": "", "record_type": "preclinical",
-                       "study_id": r["study_id"], "review_version": VERSION, "notes": "Animal study (re-verified for 2.1.0)."})
+                       "study_id": r["study_id"], "review_version": version_of(records[r["study_id"]]),
+                       "notes": "Animal study (read for " + version_of(records[r["study_id"]]) + ")."})
         seen.update(v2.s(x).lower() for x in ids if v2.s(x))
     for sid, d in sorted(records.items()):  # a record read but with no experiment whose data could be read
         if sid in known or sid.lower() in seen:
@@ -235,14 +268,14 @@ def main():
         seen.update(v2.s(x).lower() for x in ids if v2.s(x))
         screen.append({"record_id": sid, "source": "databases", "search_id": first(ids), "search_date": "2026-12-01", "duplicate_of": "",
                        "title_abstract_decision": "include", "full_text_decision": "not_retrieved", "exclusion_reason": "other",
-                       "record_type": "preclinical", "study_id": "", "review_version": VERSION,
+                       "record_type": "preclinical", "study_id": "", "review_version": version_of(d),
                        "notes": (v2.s(d.get("title"))[:120] + ". Eligible, but no experiment's design or results could be read: awaiting a readable copy. " + v2.s(d.get("notes"))[:300]).strip()})
     for sid, why in drop.items():
         if sid.lower() not in seen:
             seen.add(sid.lower())
             screen.append({"record_id": sid, "source": "databases", "search_id": first([sid]), "search_date": "2026-12-01", "duplicate_of": "",
                            "title_abstract_decision": "include", "full_text_decision": "not_retrieved", "exclusion_reason": "other",
-                           "record_type": "preclinical", "study_id": "", "review_version": VERSION, "notes": why})
+                           "record_type": "preclinical", "study_id": "", "review_version": "2.1.0", "notes": why})
     for d in lines["screen"]:
         rid = v2.s(d.get("record_id"))
         if not rid or rid.lower() in seen or d.get("decision") == "include":
@@ -253,7 +286,7 @@ def main():
         not_retrieved = reason == "unverifiable_identity"
         screen.append({"record_id": rid[:120], "source": "databases", "search_id": first([rid]), "search_date": "2026-12-01", "duplicate_of": "",
                        "title_abstract_decision": "include" if not_retrieved else "exclude", "full_text_decision": "not_retrieved" if not_retrieved else "",
-                       "exclusion_reason": reason, "record_type": "preclinical", "study_id": "", "review_version": VERSION,
+                       "exclusion_reason": reason, "record_type": "preclinical", "study_id": "", "review_version": version_of(d),
                        "notes": (v2.s(d.get("title"))[:120] + ". " + v2.s(d.get("reason")) + ": " + v2.s(d.get("notes"))).strip()[:600]})
     for row in screen:
         if row["record_type"] == "preclinical" and not row["search_id"]:

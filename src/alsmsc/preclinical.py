@@ -41,6 +41,7 @@ def counts(pre: pd.DataFrame) -> dict[str, int]:
         "n_preclinical_survival_measured": int(measured["survival"].sum()),
         "n_preclinical_with_survival_numbers": len(survival_numbers),
         "n_preclinical_with_survival_change": int(pre["survival_change_percent"].notna().sum()),
+        "n_preclinical_secondary": int((pre["verified_from"] == "secondary_source").sum()),
         "n_preclinical_null_or_negative": int(pre[[f"{o}_direction" for o, _ in OUTCOMES]].isin(["no_difference", "favours_control"]).any(axis=1).sum()),
     }
 
@@ -175,3 +176,70 @@ def evidence_map(pre: pd.DataFrame) -> alt.Chart:
                          alt.Tooltip("route:N", title="Route"), alt.Tooltip("product:N", title="Product"), alt.Tooltip("timing:N", title="Timing")])
         .add_params(pick).properties(width="container", height=240)
     )
+
+
+def _animal_syrcle(rob: pd.DataFrame, pre: pd.DataFrame) -> pd.DataFrame:
+    return rob[(rob["tool"] == "SYRCLE") & rob["assessed"].isin(set(pre["study_id"]))]
+
+
+def syrcle_profile(rob: pd.DataFrame, pre: pd.DataFrame) -> pd.DataFrame:
+    """Per SYRCLE item, how many of the animal studies were judged at low, unclear or high risk of bias."""
+    s = _animal_syrcle(rob, pre)
+    order = sorted(s["domain"].unique(), key=lambda d: int(str(d).split()[0]) if str(d).split()[0].isdigit() else 99)
+    rows = []
+    for domain in order:
+        j = s.loc[s["domain"] == domain, "judgement"]
+        rows.append({"SYRCLE item": str(domain), "Studies": len(j), "Low": int((j == "low").sum()),
+                     "Unclear": int((j == "unclear").sum()), "High": int((j == "high").sum())})
+    return pd.DataFrame(rows, columns=["SYRCLE item", "Studies", "Low", "Unclear", "High"])
+
+
+def syrcle_numbers(rob: pd.DataFrame, pre: pd.DataFrame) -> dict[str, int]:
+    """Counts a chapter can paste: studies assessed, studies with no item at low risk, and the items that matter most
+    for animal experiments (random allocation, blinded outcome assessment)."""
+    s = _animal_syrcle(rob, pre)
+    item = s["domain"].astype(str).str.split().str[0]
+    low = s[s["judgement"] == "low"]
+    return {
+        "n_syrcle_studies": int(s["assessed"].nunique()),
+        "n_syrcle_no_low_item": int(s["assessed"].nunique() - low["assessed"].nunique()),
+        "n_syrcle_random_low": int(((item == "1") & (s["judgement"] == "low")).sum()),
+        "n_syrcle_blinded_assessment_low": int(((item == "7") & (s["judgement"] == "low")).sum()),
+        "n_syrcle_high_any": int(s.loc[s["judgement"] == "high", "assessed"].nunique()),
+    }
+
+
+def _preclinical_screen(screen: pd.DataFrame) -> pd.DataFrame:
+    s = screen[screen["record_type"] == "preclinical"]
+    return s.assign(full_text_decision=s["full_text_decision"].fillna("").astype(str),
+                    exclusion_reason=s["exclusion_reason"].fillna("").astype(str), notes=s["notes"].fillna("").astype(str))
+
+
+def _screen_category(s: pd.DataFrame) -> pd.Series:
+    held = "Eligible or possibly eligible, held back: not readable on an allowed page"
+    excluded = "Excluded: " + s["exclusion_reason"].str.replace("_", " ")
+    return excluded.where(s["full_text_decision"] != "include", "Included").where(s["full_text_decision"] != "not_retrieved", held)
+
+
+def screening_summary(screen: pd.DataFrame) -> pd.DataFrame:
+    """The animal records screened, by decision. One rule decides for every record, whatever its result."""
+    s = _preclinical_screen(screen)
+    out = _screen_category(s).value_counts().rename_axis("Decision").reset_index(name="Records")
+    rank = out["Decision"].map(lambda v: (0 if v == "Included" else 1 if v.startswith("Eligible") else 2, v))
+    return out.loc[rank.sort_values().index].reset_index(drop=True)
+
+
+def screening_numbers(screen: pd.DataFrame) -> dict[str, int]:
+    s = _preclinical_screen(screen)
+    decision = s["full_text_decision"]
+    return {"n_pre_screened": len(s), "n_pre_included_records": int((decision == "include").sum()),
+            "n_pre_held_back": int((decision == "not_retrieved").sum()),
+            "n_pre_excluded": int((~decision.isin(["include", "not_retrieved"])).sum())}
+
+
+def held_back(screen: pd.DataFrame) -> pd.DataFrame:
+    """Records eligible (or possibly so) that could not be read on an allowed page, with the reason: the list a reader
+    needs to judge whether what is missing would change the picture."""
+    s = _preclinical_screen(screen)
+    s = s[s["full_text_decision"] == "not_retrieved"]
+    return pd.DataFrame({"Record": s["record_id"], "Why it is held back": s["notes"].str.slice(0, 300)}).reset_index(drop=True)
