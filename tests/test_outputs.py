@@ -122,3 +122,64 @@ def test_risk_of_bias_traffic_light_is_capped():
                         for i in range(200) for d in ("confounding", "overall")])
     data_rows = charts.spec(rob.traffic_light(big, "ROBINS-I"))["datasets"]
     assert max(len(v) for v in data_rows.values()) == rob.MAX_STUDIES * 2
+
+
+def test_atomic_writes_give_files_the_mode_a_plain_write_would(tmp_path):
+    import os
+
+    from alsmsc import io as aio
+
+    old = os.umask(0o022)
+    try:
+        aio.atomic_write_text(tmp_path / "new.txt", "x")
+        assert (tmp_path / "new.txt").stat().st_mode & 0o777 == 0o644  # mkstemp alone gives 0600
+        (tmp_path / "kept.txt").write_text("old")
+        (tmp_path / "kept.txt").chmod(0o640)
+        aio.atomic_write_text(tmp_path / "kept.txt", "new")
+        assert (tmp_path / "kept.txt").stat().st_mode & 0o777 == 0o640 and (tmp_path / "kept.txt").read_text() == "new"
+    finally:
+        os.umask(old)
+
+
+class _FakeEvents:
+    """Stands in for IPython's event hooks: the test plays the kernel finishing a cell."""
+
+    def __init__(self):
+        self.hooks = []
+
+    def register(self, name, fn):
+        assert name == "post_run_cell"
+        self.hooks.append(fn)
+
+    def cell_done(self):
+        for fn in self.hooks:
+            fn(None)
+
+
+def test_numbers_are_written_once_per_cell_not_once_per_number(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setattr(outputs, "_glue", lambda *a, **k: None)
+    events = _FakeEvents()
+    monkeypatch.setattr(outputs, "_ipython_events", lambda: events)
+    writes = []
+    real = outputs.Outputs._write_numbers
+    monkeypatch.setattr(outputs.Outputs, "_write_numbers", lambda self: (writes.append(1), real(self)))
+    out = outputs.Outputs(tmp_path, "1.0.0", "abc")
+    for i in range(500):
+        out.number(f"n{i}", i)
+    assert writes == [] and not (tmp_path / "numbers.json").exists()  # nothing written mid-cell
+    events.cell_done()
+    assert len(writes) == 1 and json.loads((tmp_path / "numbers.json").read_text())["numbers"]["n499"] == 499
+    events.cell_done()  # a cell that added no number writes nothing
+    assert len(writes) == 1
+
+
+def test_outside_a_notebook_each_number_is_on_disk_at_once(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setattr(outputs, "_glue", lambda *a, **k: None)
+    monkeypatch.setattr(outputs, "_ipython_events", lambda: None)
+    out = outputs.Outputs(tmp_path)
+    out.number("a", 1)
+    assert json.loads((tmp_path / "numbers.json").read_text())["numbers"] == {"a": 1}

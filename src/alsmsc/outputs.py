@@ -24,6 +24,16 @@ def _glue(key: str, value: Any, display: bool) -> None:
     glue(key, value, display=display)
 
 
+def _ipython_events():
+    """The running IPython kernel's event hooks, or None outside a notebook."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with ipykernel, a dependency
+        return None
+    shell = get_ipython()
+    return shell.events if shell is not None else None
+
+
 class Outputs:
     """Collects one notebook's generated outputs under ``output_dir``."""
 
@@ -32,6 +42,12 @@ class Outputs:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.numbers: dict[str, Any] = {}
         self.provenance = {"dataset_version": dataset_version, "dataset_hash": dataset_hash}
+        # In a notebook numbers.json is written once after each cell that changed it, not once per number (writing
+        # the whole file per call made a notebook of n numbers O(n^2)); elsewhere call flush() or use `with`.
+        self._dirty = False
+        self._events = _ipython_events()
+        if self._events is not None:
+            self._events.register("post_run_cell", self._after_cell)
         # Every figure caption in the book cites the dataset version its numbers came from.
         _glue("dataset_version", dataset_version or "unversioned (run outside the pipeline)", False)
         _glue("dataset_hash_short", (dataset_hash or "none")[:12], False)
@@ -44,8 +60,25 @@ class Outputs:
             value = value.item()
         self.numbers[key] = value
         _glue(key, value, display)
-        self._write_numbers()
+        self._dirty = True
+        if self._events is None:
+            self.flush()
         return value
+
+    def flush(self) -> None:
+        """Write numbers.json if a number changed since the last write."""
+        if self._dirty:
+            self._write_numbers()
+            self._dirty = False
+
+    def _after_cell(self, *_args) -> None:
+        self.flush()
+
+    def __enter__(self) -> "Outputs":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.flush()
 
     def table(self, key: str, frame: pd.DataFrame, display: bool = True, **html_options) -> pd.DataFrame:
         """A table: written as CSV and glued as escaped HTML."""
