@@ -15,6 +15,15 @@ def test_help_explains_every_command():
         assert f"  {command}" in proc.stdout
 
 
+def test_help_lists_each_command_once():
+    import re
+
+    out = alsmsc(ROOT, "--help", check=True).stdout
+    for command in ("build", "run", "validate", "rehash", "clean", "meta", "escalc", "new-study", "release", "registry"):
+        lines = [line for line in out.splitlines() if re.match(rf"\s+{re.escape(command)}\s", line)]
+        assert len(lines) == 1, f"{command} listed {len(lines)} times in --help"
+
+
 def test_validate_ok_on_real_data():
     proc = alsmsc(ROOT, "validate", check=True)
     assert "data/ is valid" in proc.stdout

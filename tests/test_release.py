@@ -114,3 +114,13 @@ def test_previous_release_can_be_named_and_must_carry_the_current_version(repo):
     git(repo, "commit", "-qam", "released")
     proc = alsmsc(repo, "release", bump(repo, 2)[1], "--previous", first)
     assert proc.returncode == 1 and f"has data version '{current}', not the current {new}" in proc.stderr
+
+
+def test_a_release_refused_by_the_git_check_leaves_the_descriptor_untouched(repo):
+    current, new = bump(repo, 2)
+    edit(repo / "data" / "trials.csv", "trial_id", "mayo-ph1", "dose", "fixture dose")  # valid edit: checksums would change
+    descriptor = (repo / "data" / "datapackage.json").read_bytes()
+    proc = alsmsc(repo, "release", new, "--previous", "0" * 40)  # no such commit: refused after the data were validated
+    assert proc.returncode == 1 and "failed" in proc.stderr
+    assert (repo / "data" / "datapackage.json").read_bytes() == descriptor
+    assert data.release(repo / "data")["version"] == current

@@ -21,21 +21,6 @@ file it reads); everything else is reused.
 """
 
 EPILOG = """\
-commands:
-  build      validate the data, run the analysis notebooks that are out of date, build the book, print a summary
-  run        validate the data and run the out-of-date analysis notebooks (no book)
-  validate   check the data package and print every problem as file:row:column: message
-  rehash     record the current sha256 of every data file in data/datapackage.json (after an intended edit)
-  clean      delete _build/ (generated outputs, book HTML and the task state)
-  meta       pool effect sizes from a CSV (study, yi, vi[, year]): FE, DL, REML or PM, Knapp-Hartung, prediction
-             interval, leave-one-out, cumulative; results agree with R's metafor
-  escalc     compute effect sizes yi, vi from arm-level columns (MD, SMD, ROM, RR, OR, RD, PLO), as metafor names them
-  new-study  add a correctly shaped record (fill what you read; the rest is marked not reported) and validate it
-  release    bump the dataset version: changelog from the diff against the previous release, drift check,
-             checksums and CITATION.cff updated
-  registry   import ClinicalTrials.gov API v2 JSON, or diff it against the dataset (new trials, status, enrollment,
-             results); --fetch queries the live API
-
 exit status: 0 on success, 1 when data are invalid or a step failed, 2 on a usage error.
 """
 
@@ -53,22 +38,22 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--summary-json", type=Path, default=None, metavar="FILE",
                         help="also write the summary (steps ran, reused, failed, seconds) as JSON to FILE")
 
-    b = sub.add_parser("build", help="validate, run out-of-date notebooks, build the book (warnings are errors)",
+    b = sub.add_parser("build", help="validate the data, run the analysis notebooks that are out of date, build the book, print a summary",
                        description="Validate data/, run out-of-date analysis notebooks in parallel, write generated outputs, "
                                    "build the Jupyter Book with -W --keep-going -n, and print what ran, what was reused and timings.")
     common_run(b)
     b.add_argument("--no-strict", action="store_true", help="do not turn Sphinx warnings into errors (for drafting only)")
-    r = sub.add_parser("run", help="validate and run out-of-date analysis notebooks (no book)",
+    r = sub.add_parser("run", help="validate the data and run the out-of-date analysis notebooks (no book)",
                        description="Validate data/ and run the analysis notebooks whose code, parameters or data changed.")
     common_run(r)
     r.add_argument("notebooks", nargs="*", help="only these notebooks (names without .ipynb)")
-    sub.add_parser("validate", help="check the data package; list every problem",
+    sub.add_parser("validate", help="check the data package and print every problem as file:row:column: message",
                    description="Check schemas, enums, keys, duplicates, identifier formats, checksums and cross-field rules. "
                                "Prints every problem as file:row:column: message and exits 1 if there is any.")
-    sub.add_parser("rehash", help="write current file checksums into datapackage.json",
+    sub.add_parser("rehash", help="record the current sha256 of every data file in data/datapackage.json (after an intended edit)",
                    description="After an intended edit of a data file, record its new sha256 and size in data/datapackage.json.")
-    sub.add_parser("clean", help="delete _build/", description="Delete _build/: generated outputs, book HTML and task state.")
-    m = sub.add_parser("meta", help="meta-analysis of yi, vi from a CSV",
+    sub.add_parser("clean", help="delete _build/ (generated outputs, book HTML and the task state)", description="Delete _build/: generated outputs, book HTML and task state.")
+    m = sub.add_parser("meta", help="pool effect sizes from a CSV (study, yi, vi[, year]): FE, DL, REML or PM, Knapp-Hartung, prediction interval, leave-one-out, cumulative; results agree with R's metafor",
                        description="Pool effect sizes. INPUT.csv has columns study, yi, vi and optionally year. "
                                    "Default method REML, as in metafor.")
     m.add_argument("input", metavar="INPUT.csv")
@@ -77,12 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     m.add_argument("--leave-one-out", action="store_true", help="add the leave-one-out results")
     m.add_argument("--cumulative", action="store_true", help="add the cumulative results ordered by the year column")
-    e = sub.add_parser("escalc", help="effect sizes from arm-level data",
+    e = sub.add_parser("escalc", help="compute effect sizes yi, vi from arm-level columns (MD, SMD, ROM, RR, OR, RD, PLO), as metafor names them",
                        description="Compute yi and vi per study. Columns: study plus m1i, sd1i, n1i, m2i, sd2i, n2i (MD, SMD, ROM); "
                                    "ai, bi, ci, di (RR, OR, RD); xi, ni (PLO). Writes CSV (study, yi, vi) to standard output.")
     e.add_argument("measure", metavar="MEASURE", help="MD, SMD, ROM, RR, OR, RD or PLO")
     e.add_argument("input", metavar="INPUT.csv")
-    ns = sub.add_parser("new-study", help="scaffold a new record and validate it",
+    ns = sub.add_parser("new-study", help="add a correctly shaped record (fill what you read; the rest is marked not reported) and validate it",
                         description="Append a record to studies.csv, linked to its trial (for a trial not yet in the data: a trial row, "
                                     "an MSC arm and an unassessed risk-of-bias entry). "
                                     "Only the values given are filled; everything else is blank and listed in not_reported. "
@@ -107,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     ns.add_argument("--publication-type", default="peer_reviewed",
                     choices=["peer_reviewed", "registry_only", "press_release", "news", "conference_abstract", "regulatory_document", "preprint"])
     ns.add_argument("--country", default="not_reported")
-    rl = sub.add_parser("release", help="new dataset version with changelog and drift check",
+    rl = sub.add_parser("release", help="bump the dataset version: changelog from the diff against the previous release, drift check, checksums and CITATION.cff updated",
                         description="Set data/datapackage.json to VERSION, refresh checksums, write the CHANGELOG entry from the "
                                     "field-by-field diff against the previous release (found in git history), flag a material update "
                                     "when a pooled estimate moved beyond THRESHOLD or its CI crossed the null, and update CITATION.cff.")
@@ -116,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     rl.add_argument("--previous", default=None, metavar="COMMIT",
                     help="the commit of the previous release (default: the newest commit whose data/datapackage.json has the current version)")
     rl.add_argument("--threshold", type=float, default=0.10, help="relative change of a pooled estimate that counts as material (default 0.10)")
-    g = sub.add_parser("registry", help="ClinicalTrials.gov records: import or diff against the dataset",
+    g = sub.add_parser("registry", help="import ClinicalTrials.gov API v2 JSON, or diff it against the dataset (new trials, status, enrollment, results); --fetch queries the live API",
                        description="Read ClinicalTrials.gov API v2 JSON (one study, or a search page with 'studies') and either list "
                                    "the normalised records (import) or report what differs from data/clinical_studies.csv (diff).")
     g.add_argument("action", choices=["import", "diff"])

@@ -175,20 +175,23 @@ def release(layout: Layout, version: str, date: str | None = None, threshold: fl
     if tuple(map(int, version.split("."))) <= tuple(map(int, current.split("."))):
         raise ReleaseError(f"version {version} must be greater than the current {current}")
     original = layout.datapackage.read_bytes()
-    data.rehash(layout.data)  # the release records the data as they are now
-    problems = data.validate(layout.data)
-    if problems:
-        layout.datapackage.write_bytes(original)  # a refused release changes nothing
-        raise ReleaseError("the data are not valid; fix these first:\n" + "\n".join(map(str, problems)))
-    date = date or dt.date.today().isoformat()
-    with tempfile.TemporaryDirectory(prefix="alsmsc-release-") as tmp:
-        commit = previous or previous_release_commit(layout, current)
-        old = json.loads(_git(layout, "show", f"{commit}:data/datapackage.json"))
-        if old.get("version") != current:
-            raise ReleaseError(f"commit {commit} has data version {old.get('version')!r}, not the current {current}")
-        before = export_data(layout, commit, Path(tmp) / "previous")
-        diffs = diff_tables(before, layout.data)
-        flags = drift(before, layout.data, threshold)
+    try:  # a refused release changes nothing: every refusal below restores the descriptor
+        data.rehash(layout.data)  # the release records the data as they are now
+        problems = data.validate(layout.data)
+        if problems:
+            raise ReleaseError("the data are not valid; fix these first:\n" + "\n".join(map(str, problems)))
+        date = date or dt.date.today().isoformat()
+        with tempfile.TemporaryDirectory(prefix="alsmsc-release-") as tmp:
+            commit = previous or previous_release_commit(layout, current)
+            old = json.loads(_git(layout, "show", f"{commit}:data/datapackage.json"))
+            if old.get("version") != current:
+                raise ReleaseError(f"commit {commit} has data version {old.get('version')!r}, not the current {current}")
+            before = export_data(layout, commit, Path(tmp) / "previous")
+            diffs = diff_tables(before, layout.data)
+            flags = drift(before, layout.data, threshold)
+    except BaseException:
+        layout.datapackage.write_bytes(original)
+        raise
     entry = changelog_entry(version, date, diffs, flags)
     desc = data.read_descriptor(layout.datapackage)
     desc["version"], desc["created"] = version, f"{date}T00:00:00Z"
