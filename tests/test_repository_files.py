@@ -31,3 +31,48 @@ def test_documented_commands_exist():
     for command in ("new-study", "release", "registry", "meta", "escalc", "validate", "rehash"):
         assert f"  {command}" in helptext
         assert command in (ROOT / "CONTRIBUTING.md").read_text() + (ROOT / "README.md").read_text()
+
+
+RUN_NOT_IMPORTED = {"jupyter-book": "the book step runs its command", "ipykernel": "the kernel papermill starts"}
+
+
+def _third_party_imports() -> dict[str, set[str]]:
+    """Top-level modules imported by the package, the book extension, the notebooks and the benchmarks."""
+    import ast
+    import json
+    import sys
+
+    sources = [(p, p.read_text()) for folder in ("src", "book/_ext", "benchmarks", "scripts") for p in (ROOT / folder).rglob("*.py")]
+    for nb in (ROOT / "analysis").glob("*.ipynb"):
+        cells = json.loads(nb.read_text())["cells"]
+        sources.append((nb, "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")))
+    found: dict[str, set[str]] = {}
+    for path, text in sources:
+        for node in ast.walk(ast.parse(text)):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else []
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top not in ("alsmsc", "alsmsc_book"):
+                    found.setdefault(top, set()).add(str(path.relative_to(ROOT)))
+    return found
+
+
+def test_declared_dependencies_are_exactly_those_imported_or_run():
+    import re
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    norm = lambda name: re.sub(r"[-_.]+", "-", name).lower()  # noqa: E731  (PEP 503)
+    declared = {norm(re.split(r"[<>=!~\[ ]", d)[0]) for d in project["dependencies"]}
+    dists = packages_distributions()
+    imported = {}
+    for module, files in _third_party_imports().items():
+        assert module in dists, f"{module} is imported by {sorted(files)} but no installed distribution provides it"
+        for dist in dists[module]:
+            imported[norm(dist)] = files
+    undeclared = {d: sorted(f) for d, f in imported.items() if d not in declared}
+    assert not undeclared, f"imported but not declared in pyproject.toml: {undeclared}"
+    unused = declared - set(imported) - set(RUN_NOT_IMPORTED)
+    assert not unused, f"declared in pyproject.toml but never imported: {sorted(unused)}"
