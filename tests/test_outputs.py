@@ -98,6 +98,11 @@ def test_bibliography_has_every_record_and_parses():
         assert entry.fields.get("doi") or entry.fields.get("pubmed") or entry.fields.get("note", "").startswith("Registry") or entry.fields.get("url"), sid
         if pd.notna(row["doi"]):
             assert entry.fields["doi"] == row["doi"]
+        author = str(entry.persons["author"][0])
+        if pd.isna(row["first_author"]) and pd.isna(row["registry_ids"]):  # never cited as a registry it is not
+            assert "not shown" in author, sid
+        if pd.isna(row["title"]):
+            assert entry.fields["title"].startswith("{[title not shown"), sid
 
 
 @pytest.mark.fixture_data

@@ -117,3 +117,12 @@ def test_screening_summary_applies_one_decision_scheme_to_every_animal_record():
     assert preclinical.screening_numbers(screen) == {"n_pre_screened": 6, "n_pre_included_records": 2, "n_pre_held_back": 2, "n_pre_excluded": 2}
     held = preclinical.held_back(screen)
     assert list(held["Record"]) == ["Held1", "Held2"] and held["Why it is held back"].iloc[1] == "results not on an allowed page"
+
+
+def test_animal_survival_says_in_experiments_what_is_missing_when_it_cannot_pool():
+    one = FIXTURE[FIXTURE["study_id"] == "FixA2001"]
+    c = synthesis.pool(synthesis.animal_survival(one, STUDIES))
+    assert not c.pooled
+    assert c.reason == "only 1 experiment reports mean survival with its dispersion and group sizes; pooling needs at least 2"
+    none = synthesis.pool(synthesis.animal_survival(FIXTURE[FIXTURE["study_id"] == "FixC2003"], STUDIES))
+    assert none.reason.startswith("no experiment reports mean survival")

@@ -64,7 +64,7 @@ def test_no_study_gives_a_clear_reason():
     c = synthesis.pool(synthesis.animal_survival(pd.DataFrame(columns=["study_id", "experiment", "survival_statistic", "survival_msc_days",
         "survival_control_days", "survival_dispersion_msc", "survival_dispersion_control", "survival_dispersion_type", "survival_n_msc",
         "survival_n_control", "n_msc", "n_control", "route", "timing", "msc_source"]), STUDIES))
-    assert c.reason == "no study reports this comparison; pooling needs at least 2"
+    assert c.reason == "no experiment reports mean survival with its dispersion and group sizes; pooling needs at least 2"
 
 
 def test_safety_proportions_are_per_trial_with_exact_intervals_and_pooled_by_glmm():

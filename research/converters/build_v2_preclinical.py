@@ -88,6 +88,28 @@ def schema(desc: dict) -> None:
 STAGE = {"presymptomatic": "presymptomatic", "onset": "onset", "symptomatic": "symptomatic", "late": "late"}
 
 
+def merge_leads(screen: list[dict]) -> list[dict]:
+    """One screening line per lead (see overrides.json "lead_groups"); search notes ("not_records") are dropped."""
+    groups = OVERRIDES.get("lead_groups", {})
+    drop = tuple(OVERRIDES.get("not_records", []))
+    out, merged = [], {}
+    for row in screen:
+        rid = row["record_id"]
+        if row["record_type"] == "preclinical" and drop and rid.startswith(drop):
+            continue
+        group = next((g for g, prefixes in groups.items() if row["record_type"] == "preclinical" and rid.startswith(tuple(prefixes))), None)
+        if group is None:
+            out.append(row)
+        elif group not in merged:
+            merged[group] = {**row, "record_id": group, "notes": f"[{rid}] {row['notes']}"}
+            out.append(merged[group])
+        else:
+            first = merged[group]
+            first["search_id"] = first["search_id"] or row["search_id"]
+            first["notes"] = (first["notes"] + f" [{rid}] " + row["notes"])[:1500]
+    return out
+
+
 def main():
     desc = json.loads((DATA / "datapackage.json").read_text())
     schema(desc)
@@ -104,8 +126,9 @@ def main():
             if raw.strip():
                 d = json.loads(raw)
                 d["_batch"], d["_line"] = batch, i
-                sid = v2.ascii_id(OVERRIDES.get("rename_study", {}).get(d.get("study_id"), d.get("study_id") or ""))
-                if batch != "onerule" and sid in REREAD and d.get("kind") in ("record", "experiment", "syrcle", "update"):
+                raw = v2.s(d.get("study_id"))
+                sid = v2.ascii_id(OVERRIDES.get("rename_study", {}).get(raw, raw))
+                if batch != "onerule" and (sid in REREAD or raw in REREAD) and d.get("kind") in ("record", "experiment", "syrcle", "update"):
                     continue
                 if batch != "onerule" and any(v2.s(d.get("record_id")).startswith(x) for x in OVERRIDES.get("superseded_screen", [])):
                     continue
@@ -124,6 +147,10 @@ def main():
                     records[sid][k] = val
             continue
         records[sid] = {**d, "study_id": sid}
+    for sid, fields in OVERRIDES.get("record_fields", {}).items():  # maintainers' completions, each with its reason
+        if sid in records:
+            records[sid].update({k: v for k, v in fields.items() if not k.startswith("_")})
+            records[sid]["notes"] = (v2.s(records[sid].get("notes")) + " " + fields.get("_why", "")).strip()
     experiments = {}
     for d in lines["experiment"]:
         sid = v2.ascii_id(rename.get(d["study_id"], d["study_id"]))
@@ -288,6 +315,7 @@ def main():
                        "title_abstract_decision": "include" if not_retrieved else "exclude", "full_text_decision": "not_retrieved" if not_retrieved else "",
                        "exclusion_reason": reason, "record_type": "preclinical", "study_id": "", "review_version": version_of(d),
                        "notes": (v2.s(d.get("title"))[:120] + ". " + v2.s(d.get("reason")) + ": " + v2.s(d.get("notes"))).strip()[:600]})
+    screen = merge_leads(screen)
     for row in screen:
         if row["record_type"] == "preclinical" and not row["search_id"]:
             row["source"] = "other_methods"

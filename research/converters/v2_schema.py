@@ -11,7 +11,9 @@ ROOT = Path(sys.argv[1] if len(sys.argv) > 1 else ".")
 DP = ROOT / "data" / "datapackage.json"
 
 REGISTRY_ID = r"(NCT\d{8}|IRCT\d{6,}N?\d*|EUCTR\d{4}-\d{6}-\d{2}(-[A-Z]{2})?|ISRCTN\d{8}|ChiCTR[\w-]+|ACTRN\d{14}|KCT\d{7}|JPRN-[\w-]+|jRCT[a-z]?\d+|CTRI/\d{4}/\d{2,3}/\d{6}|UMIN\d{9}|CTIS\d{4}-\d{6}-\d{2}-\d{2})"
-STUDY_ID = r"^[A-Z][A-Za-z]+(\d{4}|nd)[a-z]?$|^" + REGISTRY_ID + "$"
+# FirstauthorYYYY; Firstauthornd when the date was not shown; PMIDnnnn for a paper whose authors and year were not
+# shown (its PubMed page gave only the abstract); the registry id for registry-only records.
+STUDY_ID = r"^[A-Z][A-Za-z]+(\d{4}|nd)[a-z]?$|^PMID\d{1,9}$|^" + REGISTRY_ID + "$"
 TRIAL_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 URLS = r"^https?://\S+( https?://\S+)*$"
 VERIFIED = ["full_text", "full_text_partial", "abstract", "abstract_partial", "registry", "press_release",

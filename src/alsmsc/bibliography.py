@@ -17,7 +17,7 @@ from .paths import Layout
 def _clean(value) -> str | None:
     import pandas as pd
 
-    if value is None or value is pd.NA:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     text = str(value).strip()
     # Braces and backslashes are BibTeX/LaTeX syntax: a stray one would corrupt the entry or be read as a command.
@@ -40,7 +40,9 @@ def entry_for(row) -> Entry:
     import pandas as pd
 
     # An undated registry record or press release is cited "n.d.", the usual convention.
-    fields = {"title": "{" + _clean(row["title"]) + "}", "year": "n.d." if pd.isna(row["year"]) else str(int(row["year"]))}
+    title = _clean(row["title"]) or ("[title not shown: known from a review's table]" if row.get("verified_from") == "secondary_source"
+                                     else "[title not shown in what was read]")
+    fields = {"title": "{" + title + "}", "year": "n.d." if pd.isna(row["year"]) else str(int(row["year"]))}
     for src, dst in (("journal", "journal"), ("volume", "volume"), ("issue", "number"), ("pages", "pages"), ("doi", "doi"), ("pmid", "pubmed")):
         value = _clean(row[src])
         if value:
@@ -67,8 +69,10 @@ def entry_for(row) -> Entry:
     if author:
         # Only the first author is recorded, so the whole label is one braced name: "Berry et al.".
         persons = {"author": [Person(last="{" + author + " et al.}")]}
-    else:  # registry-only record: cite the registry as a corporate author (braces keep it one name)
-        persons = {"author": [Person(last="{" + _registry_name(_clean(row["registry_ids"]) or "") + "}")]}
+    elif _clean(row["registry_ids"]):  # registry-only record: cite the registry as a corporate author (braces keep it one name)
+        persons = {"author": [Person(last="{" + _registry_name(_clean(row["registry_ids"])) + "}")]}
+    else:  # a paper whose author list was not shown in what was read: say so rather than invent a name
+        persons = {"author": [Person(last="{[authors not shown]}")]}
     return Entry(kind, fields={k: v for k, v in fields.items() if v}, persons=persons)
 
 

@@ -69,13 +69,20 @@ def studies_have_an_identifier(t: Tables, desc, year) -> Iterator[Problem]:
     hosts = t.get("source_hosts")
     policy = HostPolicy.from_frame(hosts) if hosts is not None else None
     for line, row in _rows(frame):
-        undated = row["publication_type"] == "registry_only" or bool(re.search(r"nd[a-z]?$", str(row["study_id"])))
+        undated = row["publication_type"] == "registry_only" or bool(re.search(r"nd[a-z]?$|^PMID\d+$", str(row["study_id"])))
         if _blank(row["year"]) and not undated:
             yield Problem(frame.attrs["source"], line, "year", "is required (only a registry record whose posting date was not read, or a record "
-                                                               "whose date was not shown, keyed ...nd, may leave it blank)")
+                                                               "whose date was not shown, keyed ...nd or PMIDnnnn, may leave it blank)")
+        from_review = row.get("verified_from") == "secondary_source"
+        if _blank(row.get("title")) and not (from_review or re.match(r"PMID\d+$", str(row["study_id"]))):
+            yield Problem(frame.attrs["source"], line, "title", "is required (only a record known from a review's table, verified_from "
+                                                                "secondary_source, or a PMIDnnnn record whose title was not shown, may leave it blank)")
         if row["publication_type"] in URL_ONLY_TYPES:
             continue
         if not all(_blank(row[c]) for c in ("doi", "pmid", "pmcid", "registry_ids")):
+            continue
+        # a study known only from a review's table is identified by that table's authoritative page
+        if from_review and policy is not None and any(policy.classify(u).category == "authoritative" for u in split_urls(row["source_url"])):
             continue
         full_citation = not _blank(row["journal"]) and not (_blank(row["volume"]) and _blank(row["pages"]))
         publisher_page = policy is not None and any(policy.classify(u).kind == "publisher" for u in split_urls(row["source_url"]))
@@ -347,15 +354,15 @@ def intervals_ordered(t: Tables, desc, year) -> Iterator[Problem]:
 @rule
 def authors_except_registry_records(t: Tables, desc, year) -> Iterator[Problem]:
     """A publication names its first author; a registry record or a paper whose author list was not visible in what
-    was read (identified by DOI or PMID) may leave it blank, and is cited by its key."""
+    was read (identified by DOI, PMID or its journal citation) may leave it blank, and is cited by its key."""
     frame = t.get("studies")
     if frame is None:
         return
     for line, row in _rows(frame):
-        identified = not (_blank(row["doi"]) and _blank(row["pmid"]))
+        identified = not (_blank(row["doi"]) and _blank(row["pmid"]) and _blank(row["journal"]))
         if _blank(row["first_author"]) and row["publication_type"] != "registry_only" and not identified:
             yield Problem(frame.attrs["source"], line, "first_author", "is required (only registry records, and papers identified by "
-                                                                       "DOI or PMID whose authors were not shown, may leave it blank)")
+                                                                       "DOI, PMID or journal whose authors were not shown, may leave it blank)")
 
 
 # --------------------------------------------------------------------------- review apparatus (PRISMA, RoB, GRADE)

@@ -45,6 +45,8 @@ class Comparison:
     reason: str = ""
     leave_one_out: list[dict] = field(default_factory=list)
     cumulative: list[dict] = field(default_factory=list)
+    units: tuple[str, str] = ("study", "studies")  # what one row is, for the "not pooled" reason
+    needs: str = ""  # what a row must report to count, said when too few do
 
     @property
     def pooled(self) -> bool:
@@ -61,8 +63,10 @@ def pool(comparison: Comparison, method: str = "REML", knha: bool = True) -> Com
     rows = comparison.rows
     k = len(rows)
     if k < MIN_STUDIES:
-        found = "no study reports" if k == 0 else f"only {k} stud{'y reports' if k == 1 else 'ies report'}"
-        comparison.reason = f"{found} this comparison; pooling needs at least {MIN_STUDIES}"
+        one, many = comparison.units
+        found = f"no {one} reports" if k == 0 else f"only {k} {one if k == 1 else many} report{'s' if k == 1 else ''}"
+        what = comparison.needs or "this comparison"
+        comparison.reason = f"{found} {what}; pooling needs at least {MIN_STUDIES}"
         return comparison
     comparison.result = meta.rma(rows["yi"], rows["vi"], method=method, knha=knha)
     if k >= 3:
@@ -296,7 +300,8 @@ def animal_survival(preclinical: pd.DataFrame, studies: pd.DataFrame) -> Compari
                      "route": str(r["route"]).split(";")[0] if pd.notna(r["route"]) else "not reported", "timing": r["timing"], "source": r["msc_source"]})
     frame = pd.DataFrame(rows, columns=["study", "year", "yi", "vi", "route", "timing", "source"])
     return Comparison("rom_animal_survival", "Survival in animal models (MSC vs control)", "ROM",
-                      "ratio of mean survival, MSC vs control (log scale)", _ci(frame))
+                      "ratio of mean survival, MSC vs control (log scale)", _ci(frame), units=("experiment", "experiments"),
+                      needs="mean survival with its dispersion and group sizes")
 
 
 def survival_subgroups(c: Comparison) -> pd.DataFrame:
