@@ -20,6 +20,16 @@ SYMBOL = {"favours_msc": "▲", "no_difference": "◆", "favours_control": "▼"
 GROUPINGS = (("route", "Route"), ("timing", "Timing"), ("msc_source", "Cell source"), ("product", "Product"), ("model_class", "Model"))
 
 
+SPONTANEOUS = ("canine_DM",)  # a naturally occurring disease in pet dogs: reported apart, never pooled with the models
+
+
+def disease_models(pre: pd.DataFrame) -> pd.DataFrame:
+    """The experiments in induced or genetic models of ALS, the ones the SWiM synthesis counts; spontaneous disease
+    (canine degenerative myelopathy) is shown apart because its design (uncontrolled or confounded clinical series)
+    and its disease differ."""
+    return pre[~pre["model_class"].isin(SPONTANEOUS)]
+
+
 def _label(row) -> str:
     return f"{row['study_id']}#{int(row['experiment'])}"
 
@@ -47,12 +57,13 @@ def counts(pre: pd.DataFrame) -> dict[str, int]:
 
 
 def direction_summary(pre: pd.DataFrame) -> pd.DataFrame:
-    """Per outcome: experiments measuring it, how many favour MSC, show no clear difference or favour control, and an
+    """Per outcome, in the disease models (spontaneous canine disease apart): experiments measuring it, how many favour MSC, show no clear difference or favour control, and an
     exact two-sided sign test of favours-MSC against favours-control (experiments with no clear difference carry no
     direction and are left out of the test, as SWiM's sign test does)."""
     from scipy.stats import binomtest
 
     rows = []
+    pre = disease_models(pre)
     for outcome, label in OUTCOMES:
         d = pre[f"{outcome}_direction"]
         pos, none, neg = int((d == "favours_msc").sum()), int((d == "no_difference").sum()), int((d == "favours_control").sum())
@@ -79,6 +90,7 @@ def direction_numbers(pre: pd.DataFrame) -> dict[str, object]:
 def subgroup_directions(pre: pd.DataFrame, outcome: str = "survival") -> pd.DataFrame:
     """Survival (or another outcome) direction by route, timing, source, product and model: the SWiM grouping."""
     rows = []
+    pre = disease_models(pre)
     d = pre[pre[f"{outcome}_direction"].isin(DIRECTION_LABELS)]
     for col, title in GROUPINGS:
         values = d.assign(group=d[col].fillna("not reported").astype(str).str.split(";")).explode("group")
@@ -131,7 +143,7 @@ def effect_direction_plot(pre: pd.DataFrame) -> alt.Chart:
 
 
 def lifespan_change(pre: pd.DataFrame) -> pd.DataFrame:
-    d = pre.dropna(subset=["survival_change_percent"]).sort_values("survival_change_percent")
+    d = disease_models(pre).dropna(subset=["survival_change_percent"]).sort_values("survival_change_percent")
     return pd.DataFrame({"experiment": [_label(r) for _, r in d.iterrows()], "change": d["survival_change_percent"].astype(float),
                          "route": d["route"].fillna("not reported").str.replace(";", ", "), "timing": d["timing"],
                          "source": d["msc_source"].map(lambda v: SOURCE_LABELS.get(v, v))}).reset_index(drop=True)
