@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from alsmsc.paths import Layout  # noqa: E402
+from alsmsc.files.layout import Layout  # noqa: E402
 
 PY = sys.executable
 JB = str(Path(sys.executable).with_name("jupyter-book"))

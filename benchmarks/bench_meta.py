@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from alsmsc import meta  # noqa: E402
+from alsmsc.stats import meta_analysis
 
 SIZES = (1_000, 10_000)
 METHODS = ("REML", "DL")
@@ -38,7 +38,7 @@ def ours_in_process(yi, vi, method: str, reps: int) -> float:
     best = float("inf")
     for _ in range(reps):
         t = time.perf_counter()
-        meta.rma(yi, vi, method=method)
+        meta_analysis.rma(yi, vi, method=method)
         best = min(best, time.perf_counter() - t)
     return best
 
@@ -78,7 +78,7 @@ def main() -> None:
                 fh.writelines(f"s{i},{y:.17g},{v:.17g}\n" for i, (y, v) in enumerate(zip(yi, vi)))
             for method in METHODS:
                 ours = ours_in_process(yi, vi, method, reps=20)
-                our_estimate = meta.rma(yi, vi, method=method).estimate
+                our_estimate = meta_analysis.rma(yi, vi, method=method).estimate
                 ours_whole = whole_process([sys.executable, "-m", "alsmsc", "meta", str(csv), "--method", method, "--json"])
                 theirs, theirs_whole, r_estimate = metafor_run(csv, method)
                 rows.append((k, method, ours, theirs, ours_whole, theirs_whole, abs(our_estimate - r_estimate) / abs(r_estimate)))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from alsmsc.paths import Layout
+from alsmsc.files.layout import Layout
 
 ROOT = Path(__file__).resolve().parents[1]
 

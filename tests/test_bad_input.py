@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from alsmsc import data
-
+from alsmsc import dataset
 from .conftest import ROOT, alsmsc, build, copy_project
 
 pytestmark = pytest.mark.fixture_data
@@ -72,8 +71,8 @@ def test_bad_input_is_reported_precisely(tmp_path, name):
     mutate, where, message = CASES[name]
     d = fresh(tmp_path)
     mutate(d)
-    data.rehash(d)
-    problems = [str(p) for p in data.validate(d)]
+    dataset.rehash(d)
+    problems = [str(p) for p in dataset.validate(d)]
     assert any(p.startswith(where) and message in p for p in problems), "\n".join(problems)
 
 
@@ -82,9 +81,9 @@ def test_windows_line_endings_and_bom_simply_work(tmp_path):
     for name in ("studies.csv", "trials.csv"):
         path = d / name
         path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
-    data.rehash(d)
-    assert data.validate(d) == []
-    studies = data.load(d, ["studies"])["studies"]
+    dataset.rehash(d)
+    assert dataset.validate(d) == []
+    studies = dataset.load(d, ["studies"])["studies"]
     assert studies.columns[0] == "study_id" and not studies["notes"].fillna("").str.endswith("\r").any()
 
 

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from alsmsc import data
-
+from alsmsc import dataset
 from .conftest import ROOT
 
 CHAPTERS = sorted((ROOT / "book").glob("*.md"))
@@ -33,7 +32,7 @@ def references() -> list[tuple[Path, str, str]]:
 
 
 def test_every_citation_resolves_to_a_record():
-    ids = set(data.load(ROOT / "data", ["studies"])["studies"]["study_id"])
+    ids = set(dataset.load(ROOT / "data", ["studies"])["studies"]["study_id"])
     missing = [(p.name, key.strip()) for p in CHAPTERS for keys in CITE.findall(p.read_text(encoding="utf-8"))
                for key in keys.split(",") if key.strip() not in ids]
     assert missing == []

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from alsmsc import data
-
+from alsmsc import dataset
 from .conftest import ROOT
 
 pytestmark = pytest.mark.fixture_data
@@ -39,23 +38,23 @@ def edit_cell(data_dir: Path, file: str, key: str, column: str, value: str) -> i
         writer = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-    data.rehash(data_dir)
+    dataset.rehash(data_dir)
     return line
 
 
 def messages(data_dir: Path) -> list[str]:
-    return [str(p) for p in data.validate(data_dir)]
+    return [str(p) for p in dataset.validate(data_dir)]
 
 
 def test_real_data_is_valid():
-    problems = data.validate(ROOT / "data")
+    problems = dataset.validate(ROOT / "data")
     assert problems == [], "\n".join(map(str, problems))
 
 
 def test_every_row_carries_an_authoritative_url_and_what_was_read():
-    from alsmsc.sources import HostPolicy, split_urls
+    from alsmsc.dataset.source_policy import HostPolicy, split_urls
 
-    t = data.load(ROOT / "data", ["trials", "studies", "clinical_outcomes", "background_facts", "preclinical_studies", "source_hosts"])
+    t = dataset.load(ROOT / "data", ["trials", "studies", "clinical_outcomes", "background_facts", "preclinical_studies", "source_hosts"])
     policy = HostPolicy.from_frame(t["source_hosts"])
     for name in ("trials", "studies", "clinical_arms", "clinical_outcomes", "background_facts", "preclinical_studies"):
         frame = t[name]
@@ -69,7 +68,7 @@ def test_every_row_carries_an_authoritative_url_and_what_was_read():
 def test_checksums_recorded_for_every_file():
     desc = json.loads((ROOT / "data" / "datapackage.json").read_text())
     for res in desc["resources"]:
-        assert res["hash"] == "sha256:" + data.file_sha256(ROOT / "data" / res["path"]), res["name"]
+        assert res["hash"] == "sha256:" + dataset.file_sha256(ROOT / "data" / res["path"]), res["name"]
 
 
 def test_enum_violation_names_file_row_column_and_allowed_values(data_copy):
@@ -113,14 +112,14 @@ def test_foreign_key_to_missing_study(data_copy):
 
 
 def test_resource_closure_follows_foreign_keys():
-    desc = data.read_descriptor(ROOT / "data" / "datapackage.json")
-    assert data.resource_closure(desc, ["clinical_arms"]) == ["trials", "studies", "clinical_arms"]
+    desc = dataset.read_descriptor(ROOT / "data" / "datapackage.json")
+    assert dataset.resource_closure(desc, ["clinical_arms"]) == ["trials", "studies", "clinical_arms"]
     with pytest.raises(KeyError):
-        data.resource_closure(desc, ["no_such_table"])
+        dataset.resource_closure(desc, ["no_such_table"])
 
 
 def test_load_returns_typed_frames_with_missing_values_as_na():
-    trials = data.load(ROOT / "data", ["trials"])["trials"]
+    trials = dataset.load(ROOT / "data", ["trials"])["trials"]
     assert str(trials["n_msc"].dtype) == "Int64"
     assert str(trials["randomized"].dtype) == "boolean"
     assert trials["n_msc"].isna().any()  # some trials do not state it; they stay missing, never 0
@@ -130,6 +129,6 @@ def test_citation_file_carries_the_dataset_version_and_date():
     import yaml
 
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
-    release = data.release(ROOT / "data")
+    release = dataset.version(ROOT / "data")
     assert str(cff["version"]) == release["version"]
     assert str(cff["date-released"]) == release["date"]

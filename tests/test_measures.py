@@ -7,8 +7,16 @@ import math
 import pandas as pd
 import pytest
 
-from alsmsc import charts, evidence, forest, grade, synthesis
-from alsmsc.measures import MEASURES, measure
+from alsmsc.publish import charts
+
+from alsmsc.publish import comparison_outputs
+
+from alsmsc.publish import forest
+
+from alsmsc.analyses import grade
+
+from alsmsc.analyses import synthesis
+from alsmsc.stats.measures import MEASURES, measure
 
 pytestmark = pytest.mark.fixture_data
 
@@ -24,7 +32,7 @@ def test_a_pooled_ratio_of_means_is_shown_as_a_ratio_everywhere():
     c = rom_comparison()
     assert c.result.estimate == pytest.approx(0.114)
     assert synthesis.summary_row(c)["Pooled"] == "1.12"                     # the summary table
-    assert evidence.result_text(c).startswith("1.12 (95% CI ")              # the caption and the chapter's sentence
+    assert comparison_outputs.result_text(c).startswith("1.12 (95% CI ")              # the caption and the chapter's sentence
     assert grade.effect_text(c).startswith("1.12 (95% CI ")                 # the certainty table
     spec = charts.spec(forest.forest_plot(c, "Ratio of mean survival"))     # the axis
     values = [row for rows in spec["datasets"].values() for row in rows]

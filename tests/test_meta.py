@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from alsmsc import meta
-
+from alsmsc.stats import meta_analysis
 REF_DIR = Path(__file__).parent / "reference"
 REF = json.loads((REF_DIR / "metafor_reference.json").read_text())
 RTOL, ATOL = 1e-6, 1e-9
@@ -24,12 +23,12 @@ def close(ours, theirs, what):
     np.testing.assert_allclose(np.asarray(ours, float), np.asarray(theirs, float), rtol=RTOL, atol=ATOL, err_msg=what)
 
 
-def effect_sizes(name: str) -> meta.EffectSizes:
+def effect_sizes(name: str) -> meta_analysis.EffectSizes:
     d, measure = REF[name], name.split("_")[-1]
     cols = {"MD": ["m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"], "SMD": ["m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"],
             "ROM": ["m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"], "RR": ["ai", "bi", "ci", "di"], "OR": ["ai", "bi", "ci", "di"],
             "RD": ["ai", "bi", "ci", "di"], "PLO": ["xi", "ni"]}[measure]
-    return meta.escalc(measure, **{c: d[c] for c in cols})
+    return meta_analysis.escalc(measure, **{c: d[c] for c in cols})
 
 
 @pytest.mark.parametrize("name", DATASETS + ["zero_cells_RR", "zero_cells_OR", "zero_cells_RD"])  # zero_cells_PLO has fits
@@ -56,7 +55,7 @@ FITS = [(name, key) for name in DATASETS for key in REF[name]["fits"]]
 def test_rma_matches_metafor(name, key):
     d = REF[name]
     method, test = key.split("_")
-    result = meta.rma(d["yi"], d["vi"], method=method, knha=(test == "knha"))
+    result = meta_analysis.rma(d["yi"], d["vi"], method=method, knha=(test == "knha"))
     ref = d["fits"][key]
     for field in FIELDS:
         close(getattr(result, field), ref[field], f"{name} {key} {field}")
@@ -66,17 +65,17 @@ def test_rma_matches_metafor(name, key):
 @pytest.mark.parametrize("name,method", [(n, m) for n in ("bcg_RR", "bcg_OR", "bcg_RD") for m in ("REML", "DL")])
 def test_leave_one_out_and_cumulative_match_metafor(name, method):
     d, ref = REF[name], REF[name][f"{method}_l1o_cumul"]
-    loo = meta.leave_one_out(d["yi"], d["vi"], method)
+    loo = meta_analysis.leave_one_out(d["yi"], d["vi"], method)
     for field in ("estimate", "tau2", "ci_lb", "ci_ub"):
         close([r[field] for r in loo], ref[f"loo_{field}"], f"{name} leave-one-out {field}")
-    cum = meta.cumulative(d["yi"], d["vi"], d["year"], method)
+    cum = meta_analysis.cumulative(d["yi"], d["vi"], d["year"], method)
     for field in ("estimate", "tau2", "ci_lb", "ci_ub"):
         close([r[field] for r in cum], ref[f"cumul_{field}"], f"{name} cumulative {field}")
 
 
 def test_subgroups_match_metafor():
     d, ref = REF["bcg_RR"], REF["bcg_RR_subgroups_REML"]
-    res = meta.subgroups(d["yi"], d["vi"], d["alloc"], "REML")
+    res = meta_analysis.subgroups(d["yi"], d["vi"], d["alloc"], "REML")
     assert list(res.groups) == ref["groups"]
     close([r.estimate for r in res.groups.values()], ref["estimate"], "subgroup estimates")
     close([r.se for r in res.groups.values()], ref["se"], "subgroup se")
@@ -93,20 +92,20 @@ def test_subgroups_match_metafor():
     ([0.1, 0.2, 0.3], [0.1, 0.1], "yi has 3 values but vi has 2"),
 ])
 def test_bad_input_gets_a_clear_error(yi, vi, message):
-    with pytest.raises(meta.MetaError, match=message):
-        meta.rma(yi, vi)
+    with pytest.raises(meta_analysis.MetaError, match=message):
+        meta_analysis.rma(yi, vi)
 
 
 def test_unknown_method_and_measure():
-    with pytest.raises(meta.MetaError, match="allowed: FE, DL, REML, PM"):
-        meta.rma([0.1, 0.2], [0.1, 0.1], method="EB")
-    with pytest.raises(meta.MetaError, match="allowed: MD, SMD"):
-        meta.escalc("HR", ai=[1], bi=[1], ci=[1], di=[1])
+    with pytest.raises(meta_analysis.MetaError, match="allowed: FE, DL, REML, PM"):
+        meta_analysis.rma([0.1, 0.2], [0.1, 0.1], method="EB")
+    with pytest.raises(meta_analysis.MetaError, match="allowed: MD, SMD"):
+        meta_analysis.escalc("HR", ai=[1], bi=[1], ci=[1], di=[1])
 
 
 def test_dl_tau2_is_truncated_at_zero_and_i2_is_not_negative():
     # Homogeneous fixture data: Q < k - 1, where an untruncated estimator would give negative tau² and I².
-    r = meta.rma([0.10, 0.11, 0.09, 0.10], [0.05, 0.06, 0.05, 0.04], method="DL")
+    r = meta_analysis.rma([0.10, 0.11, 0.09, 0.10], [0.05, 0.06, 0.05, 0.04], method="DL")
     assert r.tau2 == 0.0 and r.i2 == 0.0
 
 
@@ -141,7 +140,7 @@ for (m in c("FE","DL","REML","PM")) for (t in c("z","knha")) {{ if (m=="FE" && t
     lines = [l.split() for l in out.strip().splitlines()]
     assert len(lines) == 7
     for m, t, *values in lines:
-        r = meta.rma(yi, vi, method=m, knha=(t == "knha"))
+        r = meta_analysis.rma(yi, vi, method=m, knha=(t == "knha"))
         ours = [r.estimate, r.se, r.ci_lb, r.ci_ub, r.pi_lb, r.pi_ub, r.tau2, r.i2, r.h2, r.q]
         close(ours, [float(v) for v in values], f"live {m} {t}")
 
@@ -166,7 +165,7 @@ def test_glmm_proportions_match_metafor_rma_glmm():
     rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in out.strip().splitlines()}
     assert set(rows) == set(GLMM_CASES)
     for name, (x, n) in GLMM_CASES.items():
-        r = meta.rma_glmm_plo(x, n)
+        r = meta_analysis.rma_glmm_plo(x, n)
         # glmer stops its optimiser at about 1e-6 relative; agreement to 1e-4 is the meaningful bound here
         np.testing.assert_allclose([r.estimate, r.se, r.tau2, r.pi_lb, r.pi_ub], rows[name], rtol=1e-4, atol=1e-5, err_msg=name)
 
@@ -174,5 +173,5 @@ def test_glmm_proportions_match_metafor_rma_glmm():
 @pytest.mark.parametrize("x,n,message", [([1], [10], "at least 2"), ([1, 11], [10, 10], "0 <= events <= total"),
                                          ([1, 2], [10], "same length")])
 def test_glmm_bad_input_gets_a_clear_error(x, n, message):
-    with pytest.raises(meta.MetaError, match=message):
-        meta.rma_glmm_plo(x, n)
+    with pytest.raises(meta_analysis.MetaError, match=message):
+        meta_analysis.rma_glmm_plo(x, n)

@@ -6,8 +6,15 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from alsmsc import bibliography, charts, data, outputs, trials
+from alsmsc.publish import bibliography
 
+from alsmsc.publish import charts
+
+from alsmsc import dataset
+
+from alsmsc.publish import outputs
+
+from alsmsc.analyses import trials
 from .conftest import ROOT
 
 FIXTURE = pd.DataFrame({"study": ["<script>alert(1)</script>", "B"], "n": [3, None]})  # fixture data, not evidence
@@ -76,7 +83,7 @@ def test_people_are_counted_once_by_the_stated_overlap_rules():
 
 
 def test_real_counts_are_per_trial():
-    t = data.load(ROOT / "data", ["trials", "studies"])
+    t = dataset.load(ROOT / "data", ["trials", "studies"])
     counts = trials.counts(t["trials"], t["studies"])
     clinical = t["studies"][t["studies"]["record_type"] == "clinical"]
     assert counts["n_trials"] == t["trials"]["trial_id"].nunique() < counts["n_records"] == len(clinical)
@@ -90,7 +97,7 @@ def test_real_counts_are_per_trial():
 def test_bibliography_has_every_record_and_parses():
     from pybtex.database import parse_string
 
-    studies = data.load(ROOT / "data", ["studies"])["studies"]
+    studies = dataset.load(ROOT / "data", ["studies"])["studies"]
     bib = parse_string(bibliography.render(studies), "bibtex")
     assert set(bib.entries) == set(studies["study_id"])
     for sid, entry in bib.entries.items():
@@ -121,19 +128,17 @@ def test_large_inputs_stay_small_on_the_page():
 
 @pytest.mark.fixture_data
 def test_risk_of_bias_traffic_light_is_capped():
-    from alsmsc import rob
-
+    from alsmsc.analyses import risk_of_bias
     big = pd.DataFrame([{"assessed": f"synth-{i:03d}", "tool": "ROBINS-I", "domain": d, "judgement": "critical", "support": "fixture"}
                         for i in range(200) for d in ("confounding", "overall")])
-    data_rows = charts.spec(rob.traffic_light(big, "ROBINS-I"))["datasets"]
-    assert max(len(v) for v in data_rows.values()) == rob.MAX_STUDIES * 2
+    data_rows = charts.spec(risk_of_bias.traffic_light(big, "ROBINS-I"))["datasets"]
+    assert max(len(v) for v in data_rows.values()) == risk_of_bias.MAX_STUDIES * 2
 
 
 def test_atomic_writes_give_files_the_mode_a_plain_write_would(tmp_path):
     import os
 
-    from alsmsc import io as aio
-
+    from alsmsc.files import atomic as aio
     old = os.umask(0o022)
     try:
         aio.atomic_write_text(tmp_path / "new.txt", "x")

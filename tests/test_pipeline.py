@@ -72,8 +72,8 @@ def test_data_change_reruns_exactly_the_notebooks_that_read_it(project):
     alsmsc(project, "rehash", check=True)
     result = build(project)
     assert result["ok"], result["output"]
-    from alsmsc import pipeline
-    from alsmsc.paths import Layout
+    from alsmsc.build import pipeline
+    from alsmsc.files.layout import Layout
 
     readers = {f"notebook:{nb.name}" for nb in pipeline.discover(Layout(project)) if "trials" in nb.resources}
     assert {"notebook:trials_overview", "notebook:evidence_synthesis", "notebook:review_apparatus"} <= readers

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from alsmsc import preclinical, synthesis
+from alsmsc.analyses import preclinical
 
+from alsmsc.analyses import synthesis
 pytestmark = pytest.mark.fixture_data
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from alsmsc import prisma
-
+from alsmsc.analyses import prisma
 pytestmark = pytest.mark.fixture_data
 
 COLS = ["record_id", "source", "duplicate_of", "title_abstract_decision", "full_text_decision", "exclusion_reason", "study_id", "review_version"]

@@ -12,8 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from alsmsc import data, registry
+from alsmsc import dataset
 
+from alsmsc.registry import clinicaltrials_gov
 from .conftest import ROOT, alsmsc
 
 pytestmark = pytest.mark.fixture_data
@@ -21,15 +22,15 @@ FIX = Path(__file__).parent / "fixtures" / "ctgov"
 
 
 def test_single_study_is_normalised():
-    [r] = registry.load(FIX / "single_study.json")
+    [r] = clinicaltrials_gov.load(FIX / "single_study.json")
     assert (r.nct_id, r.status, r.phases, r.enrollment, r.enrollment_type) == ("NCT04745299", "COMPLETED", ["PHASE3"], 120, "ACTUAL")
     assert r.start_date == "2021-03-23" and r.first_posted == "2021-02-09" and r.completion_date == "2026-05-03"
     assert r.countries == ["Korea, Republic of"] and r.interventions == ["Fixture MSC product"] and r.has_results is True
 
 
 def test_search_page_and_partial_record():
-    assert [r.nct_id for r in registry.load(FIX / "search_page_1.json")] == ["NCT04745299", "NCT09999991"]
-    [partial] = registry.load(FIX / "partial_study.json")  # missing modules give missing fields, not a crash
+    assert [r.nct_id for r in clinicaltrials_gov.load(FIX / "search_page_1.json")] == ["NCT04745299", "NCT09999991"]
+    [partial] = clinicaltrials_gov.load(FIX / "partial_study.json")  # missing modules give missing fields, not a crash
     assert partial.status is None and partial.enrollment is None and partial.phases == [] and partial.title == "Only the identification module"
 
 
@@ -44,15 +45,15 @@ def test_search_page_and_partial_record():
 def test_malformed_records_get_clear_errors(tmp_path, payload, message):
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(payload))
-    with pytest.raises(registry.RegistryError, match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(").replace(")", r"\)")):
-        registry.load(path)
+    with pytest.raises(clinicaltrials_gov.RegistryError, match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(").replace(")", r"\)")):
+        clinicaltrials_gov.load(path)
 
 
 def test_invalid_json_names_the_line(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text('{\n  "studies": [\n')
-    with pytest.raises(registry.RegistryError, match=r"bad.json:3: not valid JSON"):
-        registry.load(path)
+    with pytest.raises(clinicaltrials_gov.RegistryError, match=r"bad.json:3: not valid JSON"):
+        clinicaltrials_gov.load(path)
 
 
 def test_diff_reports_new_trials_status_enrollment_and_results():
@@ -60,8 +61,8 @@ def test_diff_reports_new_trials_status_enrollment_and_results():
         "trial_id": ["fixture-ph3", "fixture-ph2"], "registry_ids": ["NCT04745299;KCT0005954", "NCT03268603"],
         "status": ["ongoing", "ongoing"], "results": ["press_release_only", "none"],
         "n_enrolled": pd.array([115, 75], dtype="Int64"), "n_planned": pd.array([115, 75], dtype="Int64")})
-    records = registry.load(FIX / "search_page_1.json") + registry.load(FIX / "search_page_2.json")
-    changes = registry.diff(records, trials)
+    records = clinicaltrials_gov.load(FIX / "search_page_1.json") + clinicaltrials_gov.load(FIX / "search_page_2.json")
+    changes = clinicaltrials_gov.diff(records, trials)
     assert [c["nct_id"] for c in changes["new"]] == ["NCT09999991"]
     assert {(c["trial_id"], c["registry"]) for c in changes["status_changed"]} == {("fixture-ph3", "COMPLETED")}
     assert [(c["dataset"], c["registry"]) for c in changes["enrollment_changed"]] == [(115, 120)]
@@ -106,7 +107,7 @@ def test_fetch_pages_retries_and_identifies_itself():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeRegistry)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        records = registry.fetch(base_url=f"http://127.0.0.1:{server.server_address[1]}/api/v2/studies", timeout=5,
+        records = clinicaltrials_gov.fetch(base_url=f"http://127.0.0.1:{server.server_address[1]}/api/v2/studies", timeout=5,
                                  retries=2, sleep=lambda s: None)
     finally:
         server.shutdown()
@@ -122,5 +123,5 @@ def test_fetch_gives_up_with_a_clear_error():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeRegistry)
     port = server.server_address[1]
     server.server_close()  # nothing listens there any more
-    with pytest.raises(registry.RegistryError, match=f"127.0.0.1:{port}"):
-        registry.fetch(base_url=f"http://127.0.0.1:{port}/x", timeout=2, retries=1, sleep=lambda s: None)
+    with pytest.raises(clinicaltrials_gov.RegistryError, match=f"127.0.0.1:{port}"):
+        clinicaltrials_gov.fetch(base_url=f"http://127.0.0.1:{port}/x", timeout=2, retries=1, sleep=lambda s: None)

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from alsmsc import data
-
+from alsmsc import dataset
 from .conftest import alsmsc, copy_project
 
 pytestmark = pytest.mark.fixture_data
@@ -49,7 +48,7 @@ def edit(path: Path, key_col: str, key: str, column: str, value: str) -> None:
 
 def bump(repo: Path, part: int) -> tuple[str, str]:
     """The current version and the next one (part 1 = minor, 2 = patch)."""
-    current = data.release(repo / "data")["version"]
+    current = dataset.version(repo / "data")["version"]
     nums = [int(x) for x in current.split(".")]
     nums[part] += 1
     nums[part + 1:] = [0] * (2 - part)
@@ -65,8 +64,8 @@ def test_release_writes_changelog_from_the_diff(repo):
     assert changelog.index(f"## {new} — 2027-01-15") < changelog.index(f"## {current}")
     assert "| 2027-01-15 | Update | trials: 0 added, 0 removed, 1 changed |" in changelog
     assert "changed `mayo-ph1` · `notes`:" in changelog and "Fixture note changed" in changelog
-    assert data.release(repo / "data") == {"name": "als-msc-evidence", "version": new, "date": "2027-01-15"}
-    assert data.validate(repo / "data") == []  # checksums were refreshed
+    assert dataset.version(repo / "data") == {"name": "als-msc-evidence", "version": new, "date": "2027-01-15"}
+    assert dataset.validate(repo / "data") == []  # checksums were refreshed
     cff = yaml.safe_load((repo / "CITATION.cff").read_text())
     assert str(cff["version"]) == new and str(cff["date-released"]) == "2027-01-15"
 
@@ -85,10 +84,10 @@ def test_a_moved_pooled_estimate_is_a_material_update(repo):
 
 @pytest.mark.parametrize("version,message", [("1.0", "is not X.Y.Z"), ("0.9.0", "must be greater than the current")])
 def test_bad_versions_are_refused(repo, version, message):
-    current = data.release(repo / "data")["version"]
+    current = dataset.version(repo / "data")["version"]
     proc = alsmsc(repo, "release", version)
     assert proc.returncode == 1 and message in proc.stderr
-    assert data.release(repo / "data")["version"] == current
+    assert dataset.version(repo / "data")["version"] == current
 
 
 def test_invalid_data_are_not_released(repo):
@@ -98,7 +97,7 @@ def test_invalid_data_are_not_released(repo):
     proc = alsmsc(repo, "release", new)
     assert (repo / "data" / "datapackage.json").read_bytes() == descriptor  # not even the checksums changed
     assert proc.returncode == 1 and "'spleen' is not allowed" in proc.stderr
-    assert data.release(repo / "data")["version"] == current
+    assert dataset.version(repo / "data")["version"] == current
 
 
 def test_previous_release_can_be_named_and_must_carry_the_current_version(repo):
@@ -123,4 +122,4 @@ def test_a_release_refused_by_the_git_check_leaves_the_descriptor_untouched(repo
     proc = alsmsc(repo, "release", new, "--previous", "0" * 40)  # no such commit: refused after the data were validated
     assert proc.returncode == 1 and "failed" in proc.stderr
     assert (repo / "data" / "datapackage.json").read_bytes() == descriptor
-    assert data.release(repo / "data")["version"] == current
+    assert dataset.version(repo / "data")["version"] == current

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from alsmsc import data
-
+from alsmsc import dataset
 from .conftest import ROOT
 
 pytestmark = pytest.mark.fixture_data
@@ -233,8 +232,8 @@ def test_rule(tmp_path, name, mutate, file, column, expected):
     shutil.copytree(ROOT / "data", d)
     (tmp_path / "pyproject.toml").write_text("")
     line = mutate(d)
-    data.rehash(d)
-    problems = data.validate(d)
+    dataset.rehash(d)
+    problems = dataset.validate(d)
     hits = [p for p in problems if p.file == f"data/{file}" and (column is None or p.column == column) and expected in p.message]
     assert hits, f"expected data/{file}:*:{column}: ...{expected}... in:\n" + "\n".join(map(str, problems))
     if name not in REPORTED_ELSEWHERE:
@@ -248,8 +247,8 @@ def test_every_problem_is_reported_not_just_the_first(tmp_path):
     set_cell("trials.csv", {"trial_id": RCT}, "cell_origin", "xenogeneic")(d)
     set_cell("studies.csv", {"study_id": RCT_RECORD}, "pmid", "abc")(d)
     set_cell("background_facts.csv", {"fact_id": FACT["fact_id"]}, "topic", "astrology")(d)
-    data.rehash(d)
-    files = {p.file for p in data.validate(d)}
+    dataset.rehash(d)
+    files = {p.file for p in dataset.validate(d)}
     assert {"data/trials.csv", "data/studies.csv", "data/background_facts.csv"} <= files
 
 
@@ -258,7 +257,7 @@ def test_missing_file_named_in_descriptor(tmp_path):
     shutil.copytree(ROOT / "data", d)
     (tmp_path / "pyproject.toml").write_text("")
     (d / "risk_of_bias.csv").unlink()
-    msgs = [str(p) for p in data.validate(d)]
+    msgs = [str(p) for p in dataset.validate(d)]
     assert "data/risk_of_bias.csv: file not found, but datapackage.json names it for resource 'risk_of_bias'" in msgs
 
 
@@ -267,8 +266,8 @@ def test_empty_file(tmp_path):
     shutil.copytree(ROOT / "data", d)
     (tmp_path / "pyproject.toml").write_text("")
     (d / "screening_log.csv").write_text("")
-    data.rehash(d)
-    assert any(str(p).startswith("data/screening_log.csv: file is empty; it needs at least the header row") for p in data.validate(d))
+    dataset.rehash(d)
+    assert any(str(p).startswith("data/screening_log.csv: file is empty; it needs at least the header row") for p in dataset.validate(d))
 
 
 def test_descriptor_without_resources(tmp_path):
@@ -276,4 +275,4 @@ def test_descriptor_without_resources(tmp_path):
     d.mkdir()
     (tmp_path / "pyproject.toml").write_text("")
     (d / "datapackage.json").write_text(json.dumps({"name": "x"}))
-    assert [str(p) for p in data.validate(d)] == ["data/datapackage.json::resources: must be a non-empty list of tabular resources"]
+    assert [str(p) for p in dataset.validate(d)] == ["data/datapackage.json::resources: must be a non-empty list of tabular resources"]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from alsmsc import data
-
+from alsmsc import dataset
 from .conftest import alsmsc, copy_project
 
 pytestmark = pytest.mark.fixture_data
@@ -16,18 +15,18 @@ def test_new_clinical_study_is_scaffolded_and_valid(tmp_path):
     proc = alsmsc(root, "new-study", "Fixture2026", "--trial", "fixture-ph1", "--author", "Fixture", "--year", "2026", "--title", "A fixture study",
                   "--url", "https://doi.org/10.1234/fixture.1", "--verified-from", "abstract", "--doi", "10.1234/fixture.1")
     assert proc.returncode == 0, proc.stderr
-    t = data.load(root / "data", ["clinical_arms"])
+    t = dataset.load(root / "data", ["clinical_arms"])
     record = t["studies"].set_index("study_id").loc["Fixture2026"]
     assert record["doi"] == "10.1234/fixture.1" and record["trial_id"] == "fixture-ph1" and record["record_kind"] == "results"
     trial = t["trials"].set_index("trial_id").loc["fixture-ph1"]
     assert trial["cell_source"] == "not_reported" and "n_enrolled" in trial["not_reported"] and "dose" in trial["not_reported"]
-    assert data.validate(root / "data") == []
+    assert dataset.validate(root / "data") == []
     # a second record of the same trial adds no second trial
     proc = alsmsc(root, "new-study", "NCT09999998", "--trial", "fixture-ph1", "--kind", "registration", "--author", "", "--year", "2025",
                   "--title", "Registration", "--url", "https://clinicaltrials.gov/study/NCT09999998", "--verified-from", "registry",
                   "--registry-ids", "NCT09999998", "--publication-type", "registry_only")
     assert proc.returncode == 0, proc.stderr
-    t = data.load(root / "data", ["trials", "studies"])
+    t = dataset.load(root / "data", ["trials", "studies"])
     assert (t["trials"]["trial_id"] == "fixture-ph1").sum() == 1 and (t["studies"]["trial_id"] == "fixture-ph1").sum() == 2
 
 

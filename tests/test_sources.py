@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from alsmsc import data
-from alsmsc.sources import HostPolicy, split_urls
+from alsmsc import dataset
+from alsmsc.dataset.source_policy import HostPolicy, split_urls
 
 from .conftest import ROOT
 
@@ -35,7 +35,7 @@ def test_url_lists_split_on_white_space_only():
 
 
 def test_every_host_in_the_data_is_in_the_policy():
-    t = data.load(ROOT / "data", ["source_hosts", "clinical_outcomes", "background_facts", "preclinical_studies"])
+    t = dataset.load(ROOT / "data", ["source_hosts", "clinical_outcomes", "background_facts", "preclinical_studies"])
     policy = HostPolicy.from_frame(t["source_hosts"])
     for name in ("trials", "studies", "clinical_arms", "clinical_outcomes", "background_facts", "preclinical_studies"):
         for col in ("source_url", "read_url"):

@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alsmsc import synthesis
-
+from alsmsc.analyses import synthesis
 pytestmark = pytest.mark.fixture_data
 
 # Records (with the trial each reports on) and arms keyed by trial, as in the data package.

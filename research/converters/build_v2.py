@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path("src").resolve()))
-from alsmsc.sources import HostPolicy  # noqa: E402
+from alsmsc.dataset.source_policy import HostPolicy  # noqa: E402
 
 DATA = Path("data")
 NOTES = Path("research/verification-notes/v2")

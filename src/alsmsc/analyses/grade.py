@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .measures import measure
-from .synthesis import Comparison, back_transform, pooled_label
+from alsmsc.stats.measures import measure
+from alsmsc.analyses.synthesis import Comparison, back_transform, pooled_label
 
 CERTAINTY_LABEL = {"high": "⊕⊕⊕⊕ High", "moderate": "⊕⊕⊕◯ Moderate", "low": "⊕⊕◯◯ Low", "very_low": "⊕◯◯◯ Very low"}
 

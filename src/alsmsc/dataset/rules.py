@@ -12,8 +12,9 @@ from typing import Callable, Iterator
 
 import pandas as pd
 
-from .data import Problem
-from .sources import HostPolicy, split_urls
+from alsmsc.dataset.problems import Problem
+from alsmsc.dataset.questions import COMPARISON_KEYS
+from alsmsc.dataset.source_policy import HostPolicy, split_urls
 
 Tables = dict[str, pd.DataFrame]
 RULES: list[Callable[..., Iterator[Problem]]] = []
@@ -477,7 +478,6 @@ def grade_rows_add_up(t: Tables, desc, year) -> Iterator[Problem]:
     grade = t.get("grade")
     if grade is None:
         return
-    from .synthesis import COMPARISON_KEYS
 
     src = grade.attrs["source"]
     for line, row in _rows(grade):

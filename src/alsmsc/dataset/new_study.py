@@ -11,9 +11,9 @@ import datetime as _dt
 import io
 from pathlib import Path
 
-from . import data
-from .io import atomic_write_text
-from .paths import Layout
+from alsmsc import dataset
+from alsmsc.files.atomic import atomic_write_text
+from alsmsc.files.layout import Layout
 
 
 def _append(path: Path, row: dict) -> None:
@@ -48,7 +48,7 @@ def new_study(layout: Layout, study_id: str, record_type: str, first_author: str
         known = {r["trial_id"] for r in csv.DictReader((layout.data / "trials.csv").open(encoding="utf-8"))}
         results = record_kind in RESULT_KINDS
         if trial_id not in known:
-            desc = data.resources(data.read_descriptor(layout.datapackage))
+            desc = dataset.resources(dataset.read_descriptor(layout.datapackage))
             fields = [f["name"] for f in desc["trials"]["schema"]["fields"]]
             filled = {"trial_id": trial_id, "name": f"{title[:80]}", "country": country, "product": "MSC", "product_class": "cells",
                       "phase": "not_reported", "design": "single_arm", "randomized": "false", "blinding": "not_reported",
@@ -68,13 +68,13 @@ def new_study(layout: Layout, study_id: str, record_type: str, first_author: str
                                "missing data", "measurement of outcomes", "selection of the reported result", "overall"):
                     _append(layout.data / "risk_of_bias.csv", {"assessed": trial_id, "tool": "ROBINS-I", "domain": domain, "judgement": "no_information",
                                                                 "support": "Not yet assessed (trial scaffolded by alsmsc new-study).", "assessor": ""})
-        version = data.release(layout.data)["version"]
+        version = dataset.version(layout.data)["version"]
         record_id = f"DOI:{doi}" if doi else f"PMID:{pmid}" if pmid else (registry_ids.split(";")[0] if registry_ids else f"URL:{url}")
         _append(layout.data / "screening_log.csv", {"record_id": record_id, "source": "other_methods", "search_date": _dt.date.today().isoformat(),
                                                      "title_abstract_decision": "include", "full_text_decision": "include", "record_type": "clinical",
                                                      "study_id": study_id, "review_version": version, "notes": "Added with alsmsc new-study."})
-    data.rehash(layout.data)
-    problems = [str(p) for p in data.validate(layout.data)]
+    dataset.rehash(layout.data)
+    problems = [str(p) for p in dataset.validate(layout.data)]
     if problems:
         for name, content in backup.items():
             (layout.data / name).write_bytes(content)

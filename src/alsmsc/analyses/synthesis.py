@@ -12,24 +12,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import meta
-from .measures import measure
+from alsmsc.stats import meta_analysis
+from alsmsc.dataset.questions import COMPARISONS
+from alsmsc.stats.measures import measure
 
 MIN_STUDIES = 2
-# Every comparison the synthesis publishes (key, title, axis title); GRADE rows must refer to one of these keys.
-COMPARISONS = (
-    ("md_alsfrs_r_change", "ALSFRS-R change from baseline, MSC vs control (randomised)", "Mean difference in ALSFRS-R change (points; > 0 favours MSC)"),
-    ("rr_responders", "ALSFRS-R responders, MSC vs control (randomised)", "Risk ratio of responding (> 1 favours MSC)"),
-    ("md_slope_change_single_arm", "ALSFRS-R slope after vs before MSCs (single-arm, weak evidence)", "Change in ALSFRS-R slope (points/month; > 0 = slower decline)"),
-    ("prop_deaths", "Deaths among MSC-treated participants", "Proportion of MSC-treated participants who died during follow-up"),
-    ("prop_any_sae", "Participants with any serious adverse event after MSCs", "Proportion of MSC-treated participants with any serious adverse event"),
-    ("prop_treatment_related_sae", "Participants with a treatment-related serious adverse event", "Proportion with a serious adverse event judged related to the cells or procedure"),
-    ("rom_animal_survival", "Survival in animal models (MSC vs control)", "Ratio of mean survival, MSC vs control (> 1 favours MSC)"),
-)
 SAFETY_MEASURES = {"prop_deaths": "deaths", "prop_any_sae": "any_sae", "prop_treatment_related_sae": "treatment_related_sae"}
 # What was read only in a secondary source or a press release is shown but not pooled unless an analyst asks for it.
 SECONDARY_LEVELS = ("secondary_source", "press_release")
-COMPARISON_KEYS = tuple(k for k, _, _ in COMPARISONS)
 
 
 @dataclass
@@ -41,7 +31,7 @@ class Comparison:
     measure: str  # escalc measure of the effect sizes
     scale: str  # how to read the effect (for captions)
     rows: pd.DataFrame  # study, year, yi, vi, ci_lb, ci_ub (+ counts)
-    result: meta.MetaResult | None = None
+    result: meta_analysis.MetaResult | None = None
     reason: str = ""
     leave_one_out: list[dict] = field(default_factory=list)
     cumulative: list[dict] = field(default_factory=list)
@@ -68,10 +58,10 @@ def pool(comparison: Comparison, method: str = "REML", knha: bool = True) -> Com
         what = comparison.needs or "this comparison"
         comparison.reason = f"{found} {what}; pooling needs at least {MIN_STUDIES}"
         return comparison
-    comparison.result = meta.rma(rows["yi"], rows["vi"], method=method, knha=knha)
+    comparison.result = meta_analysis.rma(rows["yi"], rows["vi"], method=method, knha=knha)
     if k >= 3:
-        comparison.leave_one_out = meta.leave_one_out(rows["yi"], rows["vi"], method, knha, rows["study"].tolist())
-    comparison.cumulative = meta.cumulative(rows["yi"], rows["vi"], rows["year"].tolist(), method, knha, rows["study"].tolist())
+        comparison.leave_one_out = meta_analysis.leave_one_out(rows["yi"], rows["vi"], method, knha, rows["study"].tolist())
+    comparison.cumulative = meta_analysis.cumulative(rows["yi"], rows["vi"], rows["year"].tolist(), method, knha, rows["study"].tolist())
     return comparison
 
 
@@ -140,7 +130,7 @@ def controlled_risk_ratio(outcomes: pd.DataFrame, arms: pd.DataFrame, studies: p
     rows = []
     for sid, m, c, t in _paired_arms(outcomes, arms, measure, ["events", "total"]):
         a, n1, cc, n2 = int(m["events"]), int(m["total"]), int(c["events"]), int(c["total"])
-        es = meta.escalc("RR", ai=[a], bi=[n1 - a], ci=[cc], di=[n2 - cc])
+        es = meta_analysis.escalc("RR", ai=[a], bi=[n1 - a], ci=[cc], di=[n2 - cc])
         if not es.kept[0]:
             continue
         rows.append({"study": sid, "year": years[sid], "timepoint_months": t,
@@ -295,7 +285,7 @@ def animal_survival(preclinical: pd.DataFrame, studies: pd.DataFrame) -> Compari
         sd1, sd2 = float(r["survival_dispersion_msc"]), float(r["survival_dispersion_control"])
         if kind == "se":
             sd1, sd2 = sd1 * np.sqrt(n1), sd2 * np.sqrt(n2)
-        es = meta.escalc("ROM", m1i=[r["survival_msc_days"]], sd1i=[sd1], n1i=[n1], m2i=[r["survival_control_days"]], sd2i=[sd2], n2i=[n2])
+        es = meta_analysis.escalc("ROM", m1i=[r["survival_msc_days"]], sd1i=[sd1], n1i=[n1], m2i=[r["survival_control_days"]], sd2i=[sd2], n2i=[n2])
         rows.append({"study": f"{r['study_id']}#{r['experiment']}", "year": years[r["study_id"]], "yi": float(es.yi[0]), "vi": float(es.vi[0]),
                      "route": str(r["route"]).split(";")[0] if pd.notna(r["route"]) else "not reported", "timing": r["timing"], "source": r["msc_source"]})
     frame = pd.DataFrame(rows, columns=["study", "year", "yi", "vi", "route", "timing", "source"])
@@ -314,8 +304,8 @@ def survival_subgroups(c: Comparison) -> pd.DataFrame:
                          "Test for subgroup differences": "not done: no experiment gives mean, dispersion and n"})
             continue
         try:
-            sub = meta.subgroups(c.rows["yi"], c.rows["vi"], c.rows[col].astype(str).tolist(), "REML", True)
-        except meta.MetaError as exc:
+            sub = meta_analysis.subgroups(c.rows["yi"], c.rows["vi"], c.rows[col].astype(str).tolist(), "REML", True)
+        except meta_analysis.MetaError as exc:
             rows.append({"Grouped by": title, "Subgroup": "—", "Experiments": len(c.rows), "Ratio of mean survival": "—", "95% CI": "—",
                          "Test for subgroup differences": f"not done: {exc}"})
             continue
@@ -340,7 +330,7 @@ def pool_proportions(comparison: Comparison) -> Comparison:
     if int(rows["events"].sum()) == 0:
         comparison.reason = f"no events in {k} trials ({int(rows['total'].sum())} participants): nothing to pool; the exact per-trial intervals are shown"
         return comparison
-    comparison.result = meta.rma_glmm_plo(rows["events"].to_numpy(), rows["total"].to_numpy())
+    comparison.result = meta_analysis.rma_glmm_plo(rows["events"].to_numpy(), rows["total"].to_numpy())
     return comparison
 
 

@@ -8,9 +8,7 @@ import math
 import sys
 from pathlib import Path
 
-from . import meta
-
-
+from alsmsc.stats import meta_analysis
 class InputError(Exception):
     """A problem in the input file, addressed as file:row:column."""
 
@@ -55,12 +53,12 @@ def _fmt(x: float) -> str:
 def run_meta(args) -> int:
     try:
         cols = read_table(Path(args.input), ["study", "yi", "vi"], ["yi", "vi", "year"], ["year"])
-        result = meta.rma(cols["yi"], cols["vi"], method=args.method, knha=args.knha)
-        loo = meta.leave_one_out(cols["yi"], cols["vi"], args.method, args.knha, cols["study"]) if args.leave_one_out else None
+        result = meta_analysis.rma(cols["yi"], cols["vi"], method=args.method, knha=args.knha)
+        loo = meta_analysis.leave_one_out(cols["yi"], cols["vi"], args.method, args.knha, cols["study"]) if args.leave_one_out else None
         if args.cumulative and "year" not in cols:
             raise InputError(f"{args.input}:1: --cumulative needs a 'year' column to order the studies")
-        cum = meta.cumulative(cols["yi"], cols["vi"], cols["year"], args.method, args.knha, cols["study"]) if args.cumulative else None
-    except (InputError, meta.MetaError) as exc:
+        cum = meta_analysis.cumulative(cols["yi"], cols["vi"], cols["year"], args.method, args.knha, cols["study"]) if args.cumulative else None
+    except (InputError, meta_analysis.MetaError) as exc:
         print(f"alsmsc meta: {exc}", file=sys.stderr)
         return 1
     if args.json:
@@ -88,8 +86,8 @@ def run_meta(args) -> int:
 
 
 ESCALC_COLUMNS = {
-    **{m: ["m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"] for m in meta.CONTINUOUS},
-    **{m: ["ai", "bi", "ci", "di"] for m in meta.TWO_BY_TWO},
+    **{m: ["m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"] for m in meta_analysis.CONTINUOUS},
+    **{m: ["ai", "bi", "ci", "di"] for m in meta_analysis.TWO_BY_TWO},
     "PLO": ["xi", "ni"],
 }
 
@@ -97,13 +95,13 @@ ESCALC_COLUMNS = {
 def run_escalc(args) -> int:
     measure = args.measure.upper()
     if measure not in ESCALC_COLUMNS:
-        print(f"alsmsc escalc: unknown measure {args.measure!r}; allowed: {', '.join(meta.MEASURES)}", file=sys.stderr)
+        print(f"alsmsc escalc: unknown measure {args.measure!r}; allowed: {', '.join(meta_analysis.MEASURES)}", file=sys.stderr)
         return 2
     needed = ESCALC_COLUMNS[measure]
     try:
         cols = read_table(Path(args.input), ["study", *needed], needed)
-        es = meta.escalc(measure, study_labels=cols["study"], **{c: cols[c] for c in needed})
-    except (InputError, meta.MetaError) as exc:
+        es = meta_analysis.escalc(measure, study_labels=cols["study"], **{c: cols[c] for c in needed})
+    except (InputError, meta_analysis.MetaError) as exc:
         print(f"alsmsc escalc: {exc}", file=sys.stderr)
         return 1
     for message in es.messages:

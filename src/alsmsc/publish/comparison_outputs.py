@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import forest
-from .measures import measure
-from .synthesis import Comparison, back_transform, pooled_label, summary_row
+from alsmsc.publish import forest
+from alsmsc.stats.measures import measure
+from alsmsc.analyses.synthesis import Comparison, back_transform, pooled_label, summary_row
 
 
 def _formatter(c: Comparison, fmt: str):

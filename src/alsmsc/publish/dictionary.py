@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from . import data
-from .io import write_if_changed
-from .paths import Layout
+from alsmsc import dataset
+from alsmsc.files.atomic import write_if_changed
+from alsmsc.files.layout import Layout
 
 
 def _cell(text) -> str:
@@ -50,4 +50,4 @@ def render(desc: dict) -> str:
 
 
 def write(layout: Layout) -> None:
-    write_if_changed(layout.generated / "data_dictionary.md", render(data.read_descriptor(layout.datapackage)))
+    write_if_changed(layout.generated / "data_dictionary.md", render(dataset.read_descriptor(layout.datapackage)))

@@ -13,13 +13,13 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
-from . import data
-from .measures import measure
-from .io import atomic_write_text
-from .paths import Layout
+from alsmsc import dataset
+from alsmsc.files.atomic import atomic_write_text
+from alsmsc.files.layout import Layout
 
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 
@@ -68,8 +68,8 @@ def _key(row, pk: list[str]) -> str:
 
 
 def diff_tables(old_dir: Path, new_dir: Path) -> dict[str, TableDiff]:
-    old_desc = data.resources(data.read_descriptor(old_dir / "datapackage.json"))
-    new_desc = data.read_descriptor(new_dir / "datapackage.json")
+    old_desc = dataset.resources(dataset.read_descriptor(old_dir / "datapackage.json"))
+    new_desc = dataset.read_descriptor(new_dir / "datapackage.json")
     out = {}
     for res in new_desc["resources"]:
         name = res["name"]
@@ -98,38 +98,6 @@ def diff_tables(old_dir: Path, new_dir: Path) -> dict[str, TableDiff]:
             pk = res["schema"].get("primaryKey") or [res["schema"]["fields"][0]["name"]]
             out[name] = TableDiff(removed=sorted({_key(r, pk) for _, r in old.iterrows()}))
     return out
-
-
-def drift(old_dir: Path, new_dir: Path, threshold: float) -> list[dict]:
-    """Pooled estimates that moved by more than ``threshold`` (relative, on the analysis scale) or whose 95% CI now
-    crosses, or no longer crosses, the null. These make a release a 'material update'."""
-    from . import synthesis
-
-    reads = ["clinical_outcomes", "clinical_arms", "trials", "preclinical_studies"]
-    after = synthesis.build_all(data.load(new_dir, reads))
-    try:
-        before = synthesis.build_all(data.load(old_dir, reads))
-    except (KeyError, ValueError):  # the previous version has another data model (a major version)
-        return [{"comparison": "all", "reason": "the previous version has another data model; every comparison was rebuilt "
-                                                "from re-verified data, so compare the conclusions, not the numbers"}]
-    flags = []
-    for key, new in after.items():
-        old = before.get(key)
-        if not new.pooled and not (old and old.pooled):
-            continue
-        if not (old and old.pooled) or not new.pooled:
-            flags.append({"comparison": key, "reason": "now pooled" if new.pooled else "no longer pooled"})
-            continue
-        a, b = old.result, new.result
-        moved = abs(b.estimate - a.estimate) / max(abs(a.estimate), 1e-12)
-        if moved > threshold:
-            flags.append({"comparison": key, "reason": f"estimate moved {moved:.0%} ({a.estimate:.3g} -> {b.estimate:.3g}, analysis scale)"})
-        null = measure(new.measure).analysis_null
-        if null is not None:
-            crossed_before, crossed_after = a.ci_lb <= null <= a.ci_ub, b.ci_lb <= null <= b.ci_ub
-            if crossed_before != crossed_after:
-                flags.append({"comparison": key, "reason": "95% CI now " + ("includes" if crossed_after else "excludes") + " no effect"})
-    return flags
 
 
 MAX_CHANGES = 40  # changed cells listed per table; added and removed rows are always listed in full
@@ -166,18 +134,23 @@ def _short(value: str, limit: int = 80) -> str:
     return "`" + text.replace("`", "'") + "`"
 
 
+# (previous data folder, current data folder, threshold) -> flags; the analyses layer supplies it (the dataset layer
+# cannot know what a pooled estimate is)
+DriftCheck = Callable[[Path, Path, float], list[dict]]
+
+
 def release(layout: Layout, version: str, date: str | None = None, threshold: float = 0.10,
-            previous: str | None = None) -> tuple[str, list[dict]]:
+            previous: str | None = None, drift: DriftCheck | None = None) -> tuple[str, list[dict]]:
     if not SEMVER.match(version):
         raise ReleaseError(f"version {version!r} is not X.Y.Z")
-    desc = data.read_descriptor(layout.datapackage)
+    desc = dataset.read_descriptor(layout.datapackage)
     current = desc.get("version", "0.0.0")
     if tuple(map(int, version.split("."))) <= tuple(map(int, current.split("."))):
         raise ReleaseError(f"version {version} must be greater than the current {current}")
     original = layout.datapackage.read_bytes()
     try:  # a refused release changes nothing: every refusal below restores the descriptor
-        data.rehash(layout.data)  # the release records the data as they are now
-        problems = data.validate(layout.data)
+        dataset.rehash(layout.data)  # the release records the data as they are now
+        problems = dataset.validate(layout.data)
         if problems:
             raise ReleaseError("the data are not valid; fix these first:\n" + "\n".join(map(str, problems)))
         date = date or dt.date.today().isoformat()
@@ -188,14 +161,14 @@ def release(layout: Layout, version: str, date: str | None = None, threshold: fl
                 raise ReleaseError(f"commit {commit} has data version {old.get('version')!r}, not the current {current}")
             before = export_data(layout, commit, Path(tmp) / "previous")
             diffs = diff_tables(before, layout.data)
-            flags = drift(before, layout.data, threshold)
+            flags = drift(before, layout.data, threshold) if drift else []
     except BaseException:
         layout.datapackage.write_bytes(original)
         raise
     entry = changelog_entry(version, date, diffs, flags)
-    desc = data.read_descriptor(layout.datapackage)
+    desc = dataset.read_descriptor(layout.datapackage)
     desc["version"], desc["created"] = version, f"{date}T00:00:00Z"
-    data.write_descriptor(layout.datapackage, desc)
+    dataset.write_descriptor(layout.datapackage, desc)
     changelog = layout.data / "CHANGELOG.md"
     head, _, rest = changelog.read_text(encoding="utf-8").partition("\n## ")
     atomic_write_text(changelog, head.rstrip() + "\n\n" + entry + ("\n## " + rest if rest else ""))

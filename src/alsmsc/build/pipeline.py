@@ -2,7 +2,7 @@
 
 Steps: validate data -> generated bibliography and data dictionary -> one task per analysis notebook (papermill) ->
 status page -> Jupyter Book. doit re-runs a step when, and only when, the md5 of a file it depends on changed, or its
-parameters did (``config_changed``). Each notebook depends on its own file, the analysis modules of this package, and
+parameters did (``config_changed``). Each notebook depends on its own file, the package modules it imports (directly or not), and
 exactly the data resources it declares in its ``reads`` parameter (plus those they reference by foreign key) — so a
 data change re-runs only the notebooks that read the changed file. This closes jupyter-cache's blind spot (it keys on
 code only) without hand-writing a scheduler.
@@ -21,11 +21,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .paths import Layout
+from alsmsc.files.layout import Layout
 
-# Modules only the build uses; analysis notebooks never import them, so editing them re-runs no notebook.
-BUILD_ONLY_MODULES = {"cli.py", "pipeline.py", "report.py", "status.py", "bibliography.py", "dictionary.py", "__main__.py",
-                      "meta_cli.py", "registry.py", "registry_cli.py", "release.py"}
 
 
 class BuildError(Exception):
@@ -74,36 +71,39 @@ def declared_reads(path: Path) -> tuple[str, ...]:
 
 def discover(layout: Layout) -> list[Notebook]:
     """Every notebook in analysis/, with the data resources its parameters cell declares in ``reads``."""
-    from . import data
-
-    desc = data.read_descriptor(layout.datapackage)
+    from alsmsc import dataset
+    desc = dataset.read_descriptor(layout.datapackage)
     found = []
     for path in layout.notebooks():
         reads = declared_reads(path)
         try:
-            closure = tuple(data.resource_closure(desc, reads))
+            closure = tuple(dataset.resource_closure(desc, reads))
         except KeyError as exc:
             raise BuildError(f"{layout.rel(path)}: `reads` in the parameters cell names {exc}") from None
         found.append(Notebook(path.stem, path, reads, closure))
     return found
 
 
-def analysis_modules(layout: Layout) -> list[Path]:
-    return sorted(p for p in layout.package_src.rglob("*.py") if p.name not in BUILD_ONLY_MODULES)
+def code_deps(layout: Layout, *, notebook: Path | None = None, module: str | None = None) -> list[str]:
+    """The package files a notebook (or a module) runs, from the import graph: its key in the task graph."""
+    from alsmsc.build import imports
+
+    src = layout.package_src.parent
+    files = imports.closure(imports.notebook_code(notebook), src) if notebook else imports.closure_of_module(module, src)
+    return [str(p) for p in files]
 
 
 # --------------------------------------------------------------------------- step actions
 
 
 def step_validate(layout: Layout) -> None:
-    from . import data
-
-    problems = data.validate(layout.data)
+    from alsmsc import dataset
+    problems = dataset.validate(layout.data)
     if problems:
         raise BuildError(f"data validation found {len(problems)} problem(s):\n" + "\n".join(str(p) for p in problems))
-    from .io import atomic_write_text
+    from alsmsc.files.atomic import atomic_write_text
 
-    atomic_write_text(layout.state / "validated.json", json.dumps({"package_hash": data.package_hash(layout.data)}) + "\n")
+    atomic_write_text(layout.state / "validated.json", json.dumps({"package_hash": dataset.package_hash(layout.data)}) + "\n")
 
 
 def step_notebook(layout: Layout, nb: Notebook) -> dict:
@@ -113,19 +113,19 @@ def step_notebook(layout: Layout, nb: Notebook) -> dict:
     """
     import papermill as pm
 
-    from . import data
-    from .io import replace_dir
+    from alsmsc import dataset
+    from alsmsc.files.atomic import replace_dir
 
     staging = layout.generated / ".staging" / nb.name
     if staging.exists():
         shutil.rmtree(staging)
     (staging / "outputs").mkdir(parents=True)
-    desc = data.read_descriptor(layout.datapackage)
+    desc = dataset.read_descriptor(layout.datapackage)
     params = {
         "data_dir": "data",
         "output_dir": layout.rel(staging / "outputs"),
         "dataset_version": desc.get("version", ""),
-        "dataset_hash": data.package_hash(layout.data, nb.resources),
+        "dataset_hash": dataset.package_hash(layout.data, nb.resources),
     }
     executed_tmp = staging / f"{nb.name}.ipynb"
     started = time.perf_counter()
@@ -157,20 +157,17 @@ def _indent(text: str) -> str:
 
 
 def step_bibliography(layout: Layout) -> None:
-    from . import bibliography
-
+    from alsmsc.publish import bibliography
     bibliography.write(layout)
 
 
 def step_dictionary(layout: Layout) -> None:
-    from . import dictionary
-
+    from alsmsc.publish import dictionary
     dictionary.write(layout)
 
 
 def step_status(layout: Layout, notebooks: list[Notebook]) -> None:
-    from . import status
-
+    from alsmsc.publish import status
     status.write(layout, notebooks)
 
 
@@ -192,7 +189,7 @@ def step_book(layout: Layout, strict: bool = True, changed: list[str] | None = N
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=layout.root, capture_output=True, text=True)
     log = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)  # Jupyter Book colours its output even in a pipe
-    from .io import atomic_write_text
+    from alsmsc.files.atomic import atomic_write_text
 
     atomic_write_text(layout.state / "book.log", log)
     warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
@@ -228,13 +225,11 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
     """The doit task generators for this project (a namespace for doit's ModuleTaskLoader)."""
     from doit.tools import config_changed
 
-    from . import data
-
-    desc = data.read_descriptor(layout.datapackage)
-    by_name = data.resources(desc)
+    from alsmsc import dataset
+    desc = dataset.read_descriptor(layout.datapackage)
+    by_name = dataset.resources(desc)
     res_path = {r["name"]: str(layout.data / r["path"]) for r in desc["resources"]}
     dp = str(layout.datapackage)
-    modules = [str(p) for p in analysis_modules(layout)]
     validated = str(layout.state / "validated.json")
 
     def task_validate():
@@ -243,12 +238,12 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
 
     def task_bibliography():
         return {"actions": [_action(step_bibliography, layout)], "task_dep": ["validate"],
-                "file_dep": [res_path["studies"], str(layout.package_src / "bibliography.py")],
+                "file_dep": [res_path["studies"], *code_deps(layout, module="alsmsc.publish.bibliography")],
                 "targets": [str(layout.generated / "references.bib")], "doc": "references.bib from studies.csv"}
 
     def task_dictionary():
         return {"actions": [_action(step_dictionary, layout)], "task_dep": ["validate"],
-                "file_dep": [dp, str(layout.package_src / "dictionary.py")],
+                "file_dep": [dp, *code_deps(layout, module="alsmsc.publish.dictionary")],
                 "targets": [str(layout.generated / "data_dictionary.md")], "doc": "data dictionary from the schemas"}
 
     def task_notebook():
@@ -261,17 +256,16 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
                 "name": nb.name,
                 "actions": [_action(step_notebook, layout, nb)],
                 "task_dep": ["validate"],
-                "file_dep": [str(nb.path), *modules, *(res_path[r] for r in nb.resources)],
+                "file_dep": [str(nb.path), *code_deps(layout, notebook=nb.path), *(res_path[r] for r in nb.resources)],
                 "targets": [str(nb.executed(layout))],
                 "uptodate": [config_changed(params)],
                 "doc": f"run analysis/{nb.path.name}",
             }
 
     def task_status():
-        from . import status
-
+        from alsmsc.publish import status
         return {"actions": [_action(step_status, layout, notebooks)],
-                "file_dep": [dp, *(str(nb.executed(layout)) for nb in notebooks), str(layout.package_src / "status.py")],
+                "file_dep": [dp, *(str(nb.executed(layout)) for nb in notebooks), *code_deps(layout, module="alsmsc.publish.status")],
                 "uptodate": [config_changed(status.environment_key(layout))],
                 "targets": [str(layout.generated / "status.md")], "doc": "status page data"}
 
@@ -328,7 +322,7 @@ def run(layout: Layout, targets: list[str], jobs: int | None = None, always: boo
     from doit.cmd_base import ModuleTaskLoader
     from doit.doit_cmd import DoitMain
 
-    from .report import make_reporter
+    from alsmsc.build.report import make_reporter
 
     layout.state.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -340,7 +334,7 @@ def run(layout: Layout, targets: list[str], jobs: int | None = None, always: boo
         summary.errors["discover"] = str(exc)
         return summary
     except Exception as exc:
-        from .data import DataError
+        from alsmsc.dataset import DataError
 
         if isinstance(exc, DataError):
             summary.failed.append("validate")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .measures import measure
-from .synthesis import Comparison, back_transform, pooled_label
+from alsmsc.stats.measures import measure
+from alsmsc.analyses.synthesis import Comparison, back_transform, pooled_label
 
 WIDTH = 520  # a concatenated chart cannot take its width from the page container, so it gets a fixed one
 

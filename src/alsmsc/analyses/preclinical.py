@@ -12,10 +12,9 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .trials import SOURCE_LABELS
+from alsmsc.dataset.vocabulary import DIRECTION_LABELS, SOURCE_LABELS
 
 OUTCOMES = (("onset", "Disease onset"), ("survival", "Survival"), ("motor", "Motor function"), ("mn_count", "Motor neuron counts"))
-DIRECTION_LABELS = {"favours_msc": "favours MSC", "no_difference": "no clear difference", "favours_control": "favours control"}
 SYMBOL = {"favours_msc": "▲", "no_difference": "◆", "favours_control": "▼"}
 GROUPINGS = (("route", "Route"), ("timing", "Timing"), ("msc_source", "Cell source"), ("product", "Product"), ("model_class", "Model"))
 

@@ -5,21 +5,19 @@ from __future__ import annotations
 import json
 import sys
 
-from . import registry
-
-
-def _records(args) -> list[registry.TrialRecord]:
+from alsmsc.registry import clinicaltrials_gov
+def _records(args) -> list[clinicaltrials_gov.TrialRecord]:
     if args.fetch:
-        return registry.fetch(timeout=args.timeout)
+        return clinicaltrials_gov.fetch(timeout=args.timeout)
     if not args.file:
-        raise registry.RegistryError("give FILE.json, or --fetch to query the live API")
-    return registry.load(args.file)
+        raise clinicaltrials_gov.RegistryError("give FILE.json, or --fetch to query the live API")
+    return clinicaltrials_gov.load(args.file)
 
 
 def run(args, layout_factory) -> int:
     try:
         records = _records(args)
-    except registry.RegistryError as exc:
+    except clinicaltrials_gov.RegistryError as exc:
         print(f"alsmsc registry: {exc}", file=sys.stderr)
         return 1
     if args.action == "import":
@@ -30,11 +28,10 @@ def run(args, layout_factory) -> int:
                 print(f"{r.nct_id}  {r.status or '?':<24} n={r.enrollment if r.enrollment is not None else '?':<5} "
                       f"{','.join(r.phases) or '-':<14} results={'yes' if r.has_results else 'no':<3}  {r.title or ''}")
         return 0
-    from . import data
-
+    from alsmsc import dataset
     layout = layout_factory()
-    trials = data.load(layout.data, ["trials"])["trials"]
-    changes = registry.diff(records, trials)
+    trials = dataset.load(layout.data, ["trials"])["trials"]
+    changes = clinicaltrials_gov.diff(records, trials)
     if args.json:
         print(json.dumps(changes, indent=1))
     else:

@@ -11,16 +11,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from alsmsc.dataset.vocabulary import CLASS_LABELS, RESULTS_LABELS, SOURCE_LABELS
+
 ROUTE_ORDER = ["intrathecal", "intravenous", "intramuscular", "intraspinal", "intracerebroventricular", "intracerebral",
                "intranasal", "intra arterial", "other", "not reported"]
-SOURCE_LABELS = {
-    "bone_marrow": "bone marrow", "adipose": "adipose tissue", "umbilical_cord": "umbilical cord", "wharton_jelly": "Wharton's jelly",
-    "placenta": "placenta", "amniotic": "amniotic", "dental_pulp": "dental pulp", "other": "other", "not_reported": "not reported",
-}
-CLASS_LABELS = {"cells": "MSCs", "modified_cells": "modified MSCs", "cell_free": "cell-free (secretome/EVs)"}
-RESULTS_LABELS = {"peer_reviewed": "peer-reviewed", "conference_abstract_only": "conference abstract only",
-                  "press_release_only": "press release only (not peer reviewed)",
-                  "registry_only": "registry results only", "none": "none yet"}
 HAS_RESULTS = ("peer_reviewed", "conference_abstract_only", "press_release_only", "registry_only")
 OPEN_STATUS = ("ongoing", "unknown", "suspended")
 

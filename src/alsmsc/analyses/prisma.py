@@ -11,10 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-REASON_LABELS = {"not_msc": "not MSCs", "not_als": "not ALS", "not_clinical_or_animal": "not a clinical or animal study",
-                 "no_primary_data": "no primary data", "duplicate_report": "duplicate report", "unverifiable_identity": "identity could not be verified",
-                 "other": "other"}
-
+from alsmsc.dataset.vocabulary import REASON_LABELS
 
 @dataclass
 class Flow:

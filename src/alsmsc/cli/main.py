@@ -10,7 +10,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from .paths import Layout
+from alsmsc.files.layout import Layout
 
 DESCRIPTION = """\
 Build and check the ALS–MSC living review.
@@ -120,13 +120,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     if args.command in ("meta", "escalc"):  # work on any CSV, inside or outside the project
-        from . import meta_cli
-
-        return meta_cli.run_meta(args) if args.command == "meta" else meta_cli.run_escalc(args)
+        from alsmsc.cli import meta_command
+        return meta_command.run_meta(args) if args.command == "meta" else meta_command.run_escalc(args)
     if args.command == "registry":
-        from . import registry_cli
-
-        return registry_cli.run(args, lambda: Layout.discover(args.root))
+        from alsmsc.cli import registry_command
+        return registry_command.run(args, lambda: Layout.discover(args.root))
     try:
         layout = Layout.discover(args.root)
     except FileNotFoundError as exc:
@@ -137,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _new_study(layout: Layout, args) -> int:
-    from .scaffold import new_study
+    from alsmsc.dataset.new_study import new_study
 
     problems = new_study(layout, args.study_id, args.record_type, args.author, args.year, args.title, args.url, args.verified_from,
                          args.doi, args.pmid, args.registry_ids, args.journal, args.publication_type, args.country,
@@ -152,10 +150,11 @@ def _new_study(layout: Layout, args) -> int:
 
 
 def _release(layout: Layout, args) -> int:
-    from .release import ReleaseError, release
+    from alsmsc.analyses.drift import drift
+    from alsmsc.dataset.release import ReleaseError, release
 
     try:
-        entry, flags = release(layout, args.version, args.date, args.threshold, previous=args.previous)
+        entry, flags = release(layout, args.version, args.date, args.threshold, previous=args.previous, drift=drift)
     except ReleaseError as exc:
         print(f"alsmsc release: {exc}", file=sys.stderr)
         return 1
@@ -165,22 +164,21 @@ def _release(layout: Layout, args) -> int:
 
 
 def _validate(layout: Layout, args) -> int:
-    from . import data
-
-    problems = data.validate(layout.data)
+    from alsmsc import dataset
+    problems = dataset.validate(layout.data)
     for p in problems:
         print(p, file=sys.stderr)
     if problems:
         print(f"alsmsc validate: {len(problems)} problem(s) in data/", file=sys.stderr)
         return 1
-    desc = data.read_descriptor(layout.datapackage)
+    desc = dataset.read_descriptor(layout.datapackage)
     print(f"data/ is valid: {desc['name']} {desc.get('version', '')} ({len(desc['resources'])} tables)")
     return 0
 
 
 def _execute(layout: Layout, args, targets: list[str]) -> int:
-    from . import pipeline
-    from .report import print_summary
+    from alsmsc.build import pipeline
+    from alsmsc.build.report import print_summary
 
     summary = pipeline.run(layout, targets, jobs=args.jobs, always=args.force, strict=not getattr(args, "no_strict", False),
                            quiet=args.quiet)
@@ -207,9 +205,8 @@ def _run(layout: Layout, args) -> int:
 
 
 def _rehash(layout: Layout, args) -> int:
-    from . import data
-
-    changed = data.rehash(layout.data)
+    from alsmsc import dataset
+    changed = dataset.rehash(layout.data)
     print("updated checksums: " + (", ".join(changed) if changed else "none changed"))
     return 0
 

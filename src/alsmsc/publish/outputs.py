@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import charts
-from .io import atomic_write_text
+from alsmsc.publish import charts
+from alsmsc.files.atomic import atomic_write_text
 
 
 def _glue(key: str, value: Any, display: bool) -> None:

@@ -7,9 +7,9 @@ import platform
 import subprocess
 from importlib import metadata
 
-from . import data
-from .io import write_if_changed
-from .paths import Layout
+from alsmsc import dataset
+from alsmsc.files.atomic import write_if_changed
+from alsmsc.files.layout import Layout
 
 KEY_PACKAGES = ["alsmsc", "jupyter-book", "sphinx", "myst-nb", "sphinxcontrib-bibtex", "altair", "vl-convert-python",
                 "pandas", "numpy", "scipy", "statsmodels", "papermill", "frictionless", "doit"]
@@ -55,19 +55,19 @@ def notebook_rows(layout: Layout, notebooks) -> list[dict]:
 
 
 def render(layout: Layout, notebooks) -> str:
-    desc = data.read_descriptor(layout.datapackage)
+    desc = dataset.read_descriptor(layout.datapackage)
     env = environment_key(layout)
     lines = [
         "| item | value |", "|---|---|",
         f"| Dataset | `{desc['name']}` version **{desc.get('version', '?')}** |",
-        f"| Dataset content hash (sha256) | `{data.package_hash(layout.data)}` |",
+        f"| Dataset content hash (sha256) | `{dataset.package_hash(layout.data)}` |",
         f"| Git commit | `{env['commit']}` |",
         "", "## Data files", "", "| file | rows | sha256 |", "|---|---|---|",
     ]
     for res in desc["resources"]:
         path = layout.data / res["path"]
         rows = max(0, len(path.read_text(encoding="utf-8-sig").splitlines()) - 1) if path.is_file() else 0
-        lines.append(f"| `data/{res['path']}` | {rows} | `{data.file_sha256(path)[:16]}…` |")
+        lines.append(f"| `data/{res['path']}` | {rows} | `{dataset.file_sha256(path)[:16]}…` |")
     lines += ["", "## Analysis notebooks", "",
               "Executed by the pipeline with papermill; times are each notebook's own last execution (a notebook is re-run only when its code, parameters or the data it reads change).", "",
               "| notebook | status | seconds | last executed (UTC) | reads | data hash |", "|---|---|---|---|---|---|"]

@@ -9,9 +9,9 @@ import re
 
 from pybtex.database import BibliographyData, Entry, Person
 
-from . import data
-from .io import write_if_changed
-from .paths import Layout
+from alsmsc import dataset
+from alsmsc.files.atomic import write_if_changed
+from alsmsc.files.layout import Layout
 
 
 def _clean(value) -> str | None:
@@ -84,5 +84,5 @@ def render(studies) -> str:
 
 
 def write(layout: Layout) -> None:
-    studies = data.load(layout.data, ["studies"])["studies"]
+    studies = dataset.load(layout.data, ["studies"])["studies"]
     write_if_changed(layout.generated / "references.bib", render(studies))

@@ -1,7 +1,7 @@
 """Load and validate the data package in ``data/``.
 
 Frictionless checks what a Table Schema can express (types, required fields, enums, patterns, ranges, primary and
-foreign keys, file hashes). :mod:`alsmsc.rules` adds the cross-field rules a schema cannot express. Every problem is
+foreign keys, file hashes). :mod:`alsmsc.dataset.rules` adds the cross-field rules a schema cannot express. Every problem is
 reported, not only the first, as ``file:row:column: message`` where ``row`` is the line number in the CSV file (the
 header is line 1).
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
@@ -18,34 +17,7 @@ if TYPE_CHECKING:  # pandas is imported where tables are read, keeping `alsmsc b
     import pandas as pd
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One validation problem, addressed like a compiler error."""
-
-    file: str
-    row: int | None
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.row is not None:
-            where += f":{self.row}"
-        if self.column:
-            where += f":{self.column}" if self.row is not None else f"::{self.column}"
-        return f"{where}: {self.message}"
-
-
-class DataError(Exception):
-    """The data package is invalid; ``problems`` lists every problem found."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = sorted(set(problems), key=_problem_order)
-        super().__init__("\n".join(str(p) for p in self.problems))
-
-
-def _problem_order(p: Problem):
-    return (p.file, p.row if p.row is not None else -1, p.column or "", p.message)
+from alsmsc.dataset.problems import DataError, Problem, problem_order
 
 
 # --------------------------------------------------------------------------- descriptor
@@ -75,7 +47,7 @@ def read_descriptor(datapackage: Path) -> dict:
     return desc
 
 
-def release(data_dir: Path | str) -> dict[str, str]:
+def version(data_dir: Path | str) -> dict[str, str]:
     """The dataset's name, version and release date, as the book shows them."""
     desc = read_descriptor(Path(data_dir) / "datapackage.json")
     return {"name": desc.get("name", ""), "version": desc.get("version", ""), "date": str(desc.get("created", ""))[:10]}
@@ -125,8 +97,7 @@ def package_hash(data_dir: Path, names: Iterable[str] | None = None) -> str:
 
 def validate(data_dir: Path, today_year: int | None = None) -> list[Problem]:
     """Every problem in the package: descriptor, files, hashes, schemas, keys and cross-field rules."""
-    from . import rules
-
+    from alsmsc.dataset import rules
     dp_path = data_dir / "datapackage.json"
     try:
         desc = read_descriptor(dp_path)
@@ -144,7 +115,7 @@ def validate(data_dir: Path, today_year: int | None = None) -> list[Problem]:
         except Exception:  # unreadable tables were already reported by frictionless
             continue
     problems += rules.check(readable, desc, today_year=today_year)
-    return sorted(set(problems), key=_problem_order)
+    return sorted(set(problems), key=problem_order)
 
 
 def _frictionless_problems(data_dir: Path, desc: dict) -> list[Problem]:
@@ -266,7 +237,7 @@ def _display(path: Path) -> str:
     """Paths in messages are relative to the project when possible (data/x.csv), else absolute."""
     path = Path(path)
     try:
-        from .paths import find_root
+        from alsmsc.files.layout import find_root
 
         return str(path.resolve().relative_to(find_root(path.parent)))
     except (FileNotFoundError, ValueError):
@@ -325,6 +296,6 @@ def rehash(data_dir: Path) -> list[str]:
 
 
 def write_descriptor(path: Path, desc: dict) -> None:
-    from .io import atomic_write_text
+    from alsmsc.files.atomic import atomic_write_text
 
     atomic_write_text(path, json.dumps(desc, indent=2, ensure_ascii=False) + "\n")
