@@ -8,14 +8,25 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml | sha256sum | cut -c1-16)
 
-.PHONY: book test setup system-deps lock bench clean
+.PHONY: book test check lint setup system-deps lock bench clean
 .DEFAULT_GOAL := book
 
 book: setup
 	$(BIN)/alsmsc build
 
-test: setup system-deps
+test: setup system-deps lint
 	$(BIN)/python -m pytest
+
+# The fast lane for contributors: lint, the import contract, unit and data tests and the analysis notebooks; no book
+# build, no browser (about 2 minutes on 2 cores). `make test` runs everything.
+check: setup lint
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
+# ruff (lint and format) and the layer contract of pyproject.toml
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 setup: $(STAMP)
 

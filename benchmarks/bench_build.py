@@ -159,8 +159,10 @@ def main() -> None:
         print(f"{name:<22} | {t:8.2f} | {steps:<58} | {ok(ours_n, expected):<7} | {bt:10.2f} | {bx:11d} | {ok(base_n, expected)}")
     cold = rows[0][1]
     print(f"\nnotebooks' own execution time (papermill, summed): {nb_secs:.2f} s; cold build / that sum = {cold / nb_secs:.2f}x (target <= 1.5x)")
-    print(f"targets: no-op < 2 s: {rows[1][1]:.2f} s; one-word chapter edit < 5 s: {rows[3][1]:.2f} s; "
-          f"data edit re-ran only: {', '.join(s for s in rows[2][2] if s.startswith('notebook:'))}")
+    print(
+        f"targets: no-op < 2 s: {rows[1][1]:.2f} s; one-word chapter edit < 5 s: {rows[3][1]:.2f} s; "
+        f"data edit re-ran only: {', '.join(s for s in rows[2][2] if s.startswith('notebook:'))}"
+    )
 
 
 if __name__ == "__main__":

@@ -51,24 +51,63 @@ def grow(data_dir: Path, factor: int) -> int:
     rf, rob = rows(data_dir / "risk_of_bias.csv")
     original_trials, original_arms, original_rob = list(trials), list(arms), list(rob)
     n = 0
-    for copy in range(1, factor):
+    for _copy in range(1, factor):
         for t in original_trials:
             n += 1
             tid = f"synthetic-{n:06d}"
             sid = f"Synth{_letters(n)}2001"  # a valid AuthorYYYY key, unique per copy
             doi = f"10.0000/synthetic.{n}"
-            trials.append(dict(t, trial_id=tid, name=f"SYNTHETIC - not evidence {n}", registry_ids="", overlaps_with="", overlap_note="",
-                               n_overlapping="", source_url=f"https://doi.org/{doi}", read_url=""))
-            kind, ptype = {"press_release_only": ("press_release", "press_release"), "conference_abstract_only": ("conference_abstract", "conference_abstract"),
-                           "registry_only": ("registration", "preprint"), "none": ("registration", "preprint")}.get(t["results"], ("results", "preprint"))
-            studies.append({**{k: "" for k in sf}, "study_id": sid, "record_type": "clinical", "trial_id": tid, "record_kind": kind,
-                            "first_author": "Synthetic", "year": "2001", "title": "SYNTHETIC - not evidence", "doi": doi,
-                            "publication_type": ptype, "source_url": f"https://doi.org/{doi}", "verified_from": "abstract"})
+            trials.append(
+                dict(
+                    t,
+                    trial_id=tid,
+                    name=f"SYNTHETIC - not evidence {n}",
+                    registry_ids="",
+                    overlaps_with="",
+                    overlap_note="",
+                    n_overlapping="",
+                    source_url=f"https://doi.org/{doi}",
+                    read_url="",
+                )
+            )
+            kind, ptype = {
+                "press_release_only": ("press_release", "press_release"),
+                "conference_abstract_only": ("conference_abstract", "conference_abstract"),
+                "registry_only": ("registration", "preprint"),
+                "none": ("registration", "preprint"),
+            }.get(t["results"], ("results", "preprint"))
+            studies.append(
+                {
+                    **{k: "" for k in sf},
+                    "study_id": sid,
+                    "record_type": "clinical",
+                    "trial_id": tid,
+                    "record_kind": kind,
+                    "first_author": "Synthetic",
+                    "year": "2001",
+                    "title": "SYNTHETIC - not evidence",
+                    "doi": doi,
+                    "publication_type": ptype,
+                    "source_url": f"https://doi.org/{doi}",
+                    "verified_from": "abstract",
+                }
+            )
             rob += [dict(r, assessed=tid) for r in original_rob if r["assessed"] == t["trial_id"]]
             arms += [dict(a, trial_id=tid, study_id=sid) for a in original_arms if a["trial_id"] == t["trial_id"]]
-            screening.append({**{k: "" for k in gf}, "record_id": f"DOI:{doi}", "source": "other_methods", "search_date": "2026-11-24",
-                              "title_abstract_decision": "include", "full_text_decision": "include", "record_type": "clinical",
-                              "study_id": sid, "review_version": "1.0.0", "notes": "SYNTHETIC"})
+            screening.append(
+                {
+                    **{k: "" for k in gf},
+                    "record_id": f"DOI:{doi}",
+                    "source": "other_methods",
+                    "search_date": "2026-11-24",
+                    "title_abstract_decision": "include",
+                    "full_text_decision": "include",
+                    "record_type": "clinical",
+                    "study_id": sid,
+                    "review_version": "1.0.0",
+                    "notes": "SYNTHETIC",
+                }
+            )
     save(data_dir / "trials.csv", tf, trials)
     save(data_dir / "studies.csv", sf, studies)
     save(data_dir / "clinical_arms.csv", af, arms)
@@ -82,8 +121,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="alsmsc-growth-") as tmp:
         root = Layout(ROOT).copy_sources(Path(tmp) / "synthetic").root
         n = grow(root / "data", factor)
-        env_run = lambda *a: subprocess.run([sys.executable, "-m", "alsmsc", *a], cwd=root, capture_output=True, text=True,
-                                            env={**__import__("os").environ, "ALSMSC_ROOT": str(root)})
+
+        def env_run(*a):
+            return subprocess.run(
+                [sys.executable, "-m", "alsmsc", *a],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                env={**__import__("os").environ, "ALSMSC_ROOT": str(root)},
+            )
+
         env_run("rehash")
         start = time.perf_counter()
         proc = env_run("build", "-q", "--summary-json", str(root / "summary.json"))

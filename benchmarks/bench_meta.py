@@ -83,9 +83,12 @@ def main() -> None:
                 theirs, theirs_whole, r_estimate = metafor_run(csv, method)
                 rows.append((k, method, ours, theirs, ours_whole, theirs_whole, abs(our_estimate - r_estimate) / abs(r_estimate)))
                 print(f"  measured k={k} {method}", file=sys.stderr, flush=True)
-    print(f"\n{'k':>6} {'method':<6} | {'alsmsc in-proc s':>16} {'metafor in-proc s':>17} {'speed-up':>9} | "
-          f"{'alsmsc whole s':>14} {'metafor whole s':>15} {'speed-up':>9} | estimate rel. diff")
+    print(
+        f"\n{'k':>6} {'method':<6} | {'alsmsc in-proc s':>16} {'metafor in-proc s':>17} {'speed-up':>9} | "
+        f"{'alsmsc whole s':>14} {'metafor whole s':>15} {'speed-up':>9} | estimate rel. diff"
+    )
     print("-" * 120)
+
     def t(x, width, digits):
         return f"{'> ' + str(int(R_CAP)):>{width}}" if x == float("inf") else f"{x:{width}.{digits}f}"
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from alsmsc import dataset
+
 from .conftest import ROOT, alsmsc, build, copy_project
 
 pytestmark = pytest.mark.fixture_data
@@ -37,16 +38,34 @@ def first_data_line(path: Path) -> str:
 
 
 CASES = {
-    "unbalanced quote": (lambda d: edit_text(d / "studies.csv", first_data_line(d / "studies.csv"), first_data_line(d / "studies.csv") + ',"unclosed'),
-                         "data/studies.csv:2", "wrong number of fields"),
-    "too many fields": (lambda d: edit_text(d / "clinical_arms.csv", first_data_line(d / "clinical_arms.csv"), first_data_line(d / "clinical_arms.csv") + ",extra"),
-                        "data/clinical_arms.csv:2", "wrong number of fields"),
+    "unbalanced quote": (
+        lambda d: edit_text(d / "studies.csv", first_data_line(d / "studies.csv"), first_data_line(d / "studies.csv") + ',"unclosed'),
+        "data/studies.csv:2",
+        "wrong number of fields",
+    ),
+    "too many fields": (
+        lambda d: edit_text(d / "clinical_arms.csv", first_data_line(d / "clinical_arms.csv"), first_data_line(d / "clinical_arms.csv") + ",extra"),
+        "data/clinical_arms.csv:2",
+        "wrong number of fields",
+    ),
     "missing required column": (lambda d: _drop_column(d / "clinical_arms.csv", "role"), "data/clinical_arms.csv:1", "the header must be exactly"),
-    "extra unknown column": (lambda d: _add_column(d / "clinical_arms.csv", "favourite_colour"), "data/clinical_arms.csv:1", "unknown extra column 'favourite_colour'"),
-    "wrong encoding": (lambda d: (d / "grade.csv").write_bytes((d / "grade.csv").read_bytes().replace("⊕".encode(), b"").replace(b"Risk of bias", b"Risk of bias \xe9", 1)),
-                       "data/grade.csv", "not UTF-8 text"),
-    "outcome pointing to a missing arm": (lambda d: edit_text(d / "clinical_outcomes.csv", ",corestem-ph2,control,", ",corestem-ph2,placebo,"),
-                                          "data/clinical_outcomes.csv", "refers to a missing record"),
+    "extra unknown column": (
+        lambda d: _add_column(d / "clinical_arms.csv", "favourite_colour"),
+        "data/clinical_arms.csv:1",
+        "unknown extra column 'favourite_colour'",
+    ),
+    "wrong encoding": (
+        lambda d: (d / "grade.csv").write_bytes(
+            (d / "grade.csv").read_bytes().replace("⊕".encode(), b"").replace(b"Risk of bias", b"Risk of bias \xe9", 1)
+        ),
+        "data/grade.csv",
+        "not UTF-8 text",
+    ),
+    "outcome pointing to a missing arm": (
+        lambda d: edit_text(d / "clinical_outcomes.csv", ",corestem-ph2,control,", ",corestem-ph2,placebo,"),
+        "data/clinical_outcomes.csv",
+        "refers to a missing record",
+    ),
 }
 
 
@@ -63,7 +82,7 @@ def _drop_column(path: Path, column: str) -> None:
 
 def _add_column(path: Path, column: str) -> None:
     lines = path.read_text(encoding="utf-8").splitlines()
-    path.write_text("\n".join([lines[0] + f",{column}"] + [l + ",x" for l in lines[1:]]) + "\n", encoding="utf-8")
+    path.write_text("\n".join([lines[0] + f",{column}"] + [line + ",x" for line in lines[1:]]) + "\n", encoding="utf-8")
 
 
 @pytest.mark.parametrize("name", list(CASES))

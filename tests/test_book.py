@@ -88,6 +88,7 @@ def test_no_trial_is_listed_twice_anywhere(built_project: Path):
     """Every table in the book with a 'Trial' column lists each trial at most once, and the trial lists name exactly
     the trials of the data (each once)."""
     from alsmsc import dataset
+
     names = set(dataset.load(built_project / "data", ["trials"])["trials"]["name"])
     seen_trial_tables = 0
     for page in sorted((built_project / "_build" / "html").glob("*.html")):
@@ -107,6 +108,7 @@ def test_no_trial_is_listed_twice_anywhere(built_project: Path):
 
 def test_status_page_shows_dataset_version_hash_and_notebooks(built_project: Path):
     from alsmsc import dataset
+
     page = (built_project / "_build" / "html" / "status.html").read_text(encoding="utf-8")
     desc = dataset.read_descriptor(built_project / "data" / "datapackage.json")
     assert desc["version"] in page

@@ -15,15 +15,24 @@ from pathlib import Path
 import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-sync", "--disable-quic"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
 
 
 def chromium_path() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
-        pytest.fail("headless Chromium is needed for the browser test: install it with `sudo apt-get install -y chromium` "
-                    "(make test does this automatically when run as root or with password-less sudo)")
+        pytest.fail(
+            "headless Chromium is needed for the browser test: install it with `sudo apt-get install -y chromium` "
+            "(make test does this automatically when run as root or with password-less sudo)"
+        )
     return path
 
 
@@ -47,9 +56,13 @@ def test_pages_render_offline(site):
 
     base, html_dir = site
     # Every content page; redirect stubs (index.html points to intro.html) are covered by their targets.
-    pages = sorted(str(p.relative_to(html_dir)) for p in html_dir.rglob("*.html")
-                   if "_static" not in p.parts and 'http-equiv="Refresh"' not in p.read_text(encoding="utf-8")
-                   and 'http-equiv="refresh"' not in p.read_text(encoding="utf-8"))
+    pages = sorted(
+        str(p.relative_to(html_dir))
+        for p in html_dir.rglob("*.html")
+        if "_static" not in p.parts
+        and 'http-equiv="Refresh"' not in p.read_text(encoding="utf-8")
+        and 'http-equiv="refresh"' not in p.read_text(encoding="utf-8")
+    )
     assert "clinical-trials.html" in pages
     problems, charts_seen = [], 0
     with sync_playwright() as pw:
@@ -77,7 +90,10 @@ def test_pages_render_offline(site):
                 try:
                     page.wait_for_function(
                         "([i]) => { const c = document.querySelectorAll('.alsmsc-chart')[i];"
-                        " return c && c.querySelector('.vega-embed svg, .vega-embed canvas'); }", arg=[i], timeout=15000)
+                        " return c && c.querySelector('.vega-embed svg, .vega-embed canvas'); }",
+                        arg=[i],
+                        timeout=15000,
+                    )
                     charts_seen += 1
                 except Exception:
                     problems.append(f"{name}: chart {i + 1} did not render")

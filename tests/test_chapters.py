@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from alsmsc import dataset
+
 from .conftest import ROOT
 
 CHAPTERS = sorted((ROOT / "book").glob("*.md"))
@@ -33,8 +34,13 @@ def references() -> list[tuple[Path, str, str]]:
 
 def test_every_citation_resolves_to_a_record():
     ids = set(dataset.load(ROOT / "data", ["studies"])["studies"]["study_id"])
-    missing = [(p.name, key.strip()) for p in CHAPTERS for keys in CITE.findall(p.read_text(encoding="utf-8"))
-               for key in keys.split(",") if key.strip() not in ids]
+    missing = [
+        (p.name, key.strip())
+        for p in CHAPTERS
+        for keys in CITE.findall(p.read_text(encoding="utf-8"))
+        for key in keys.split(",")
+        if key.strip() not in ids
+    ]
     assert missing == []
 
 
@@ -51,8 +57,12 @@ def test_every_pasted_key_exists_in_its_notebooks_outputs(built_project):
     missing = []
     for chapter, nb, key in references():
         numbers = json.loads((generated / nb / "numbers.json").read_text())["numbers"]
-        exists = (key in numbers or key in ("dataset_version", "dataset_hash_short")
-                  or (generated / nb / "tables" / f"{key}.csv").is_file() or (generated / nb / "figures" / f"{key}.svg").is_file())
+        exists = (
+            key in numbers
+            or key in ("dataset_version", "dataset_hash_short")
+            or (generated / nb / "tables" / f"{key}.csv").is_file()
+            or (generated / nb / "figures" / f"{key}.svg").is_file()
+        )
         if not exists:
             missing.append(f"{chapter.name}: {nb}::{key}")
     assert missing == []

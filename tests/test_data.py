@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from alsmsc import dataset
+
 from .conftest import ROOT
 
 pytestmark = pytest.mark.fixture_data
@@ -61,7 +62,10 @@ def test_every_row_carries_an_authoritative_url_and_what_was_read():
         assert len(frame) > 0, name
         for _, row in frame.iterrows():
             assert any(policy.classify(u).category == "authoritative" for u in split_urls(row["source_url"])), (name, row.iloc[0])
-            assert all(policy.classify(u).category != "never" for u in split_urls(row["read_url"] if isinstance(row["read_url"], str) else "")), (name, row.iloc[0])
+            assert all(policy.classify(u).category != "never" for u in split_urls(row["read_url"] if isinstance(row["read_url"], str) else "")), (
+                name,
+                row.iloc[0],
+            )
         assert frame["verified_from"].notna().all(), name
 
 

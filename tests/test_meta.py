@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from alsmsc.stats import meta_analysis
+
 REF_DIR = Path(__file__).parent / "reference"
 REF = json.loads((REF_DIR / "metafor_reference.json").read_text())
 RTOL, ATOL = 1e-6, 1e-9
@@ -25,9 +26,15 @@ def close(ours, theirs, what):
 
 def effect_sizes(name: str) -> meta_analysis.EffectSizes:
     d, measure = REF[name], name.split("_")[-1]
-    cols = {"MD": ["m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"], "SMD": ["m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"],
-            "ROM": ["m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"], "RR": ["ai", "bi", "ci", "di"], "OR": ["ai", "bi", "ci", "di"],
-            "RD": ["ai", "bi", "ci", "di"], "PLO": ["xi", "ni"]}[measure]
+    cols = {
+        "MD": ["m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"],
+        "SMD": ["m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"],
+        "ROM": ["m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"],
+        "RR": ["ai", "bi", "ci", "di"],
+        "OR": ["ai", "bi", "ci", "di"],
+        "RD": ["ai", "bi", "ci", "di"],
+        "PLO": ["xi", "ni"],
+    }[measure]
     return meta_analysis.escalc(measure, **{c: d[c] for c in cols})
 
 
@@ -84,13 +91,16 @@ def test_subgroups_match_metafor():
     close(res.p_between, ref["p_between"], "p between")
 
 
-@pytest.mark.parametrize("yi,vi,message", [
-    ([0.1], [0.1], "at least 2 studies"),
-    ([0.1, 0.2], [0.1, 0.0], "must be positive"),
-    ([0.1, 0.2], [0.1, -1], "must be positive"),
-    ([0.1, float("nan")], [0.1, 0.1], "not a finite number in study/studies 2"),
-    ([0.1, 0.2, 0.3], [0.1, 0.1], "yi has 3 values but vi has 2"),
-])
+@pytest.mark.parametrize(
+    "yi,vi,message",
+    [
+        ([0.1], [0.1], "at least 2 studies"),
+        ([0.1, 0.2], [0.1, 0.0], "must be positive"),
+        ([0.1, 0.2], [0.1, -1], "must be positive"),
+        ([0.1, float("nan")], [0.1, 0.1], "not a finite number in study/studies 2"),
+        ([0.1, 0.2, 0.3], [0.1, 0.1], "yi has 3 values but vi has 2"),
+    ],
+)
 def test_bad_input_gets_a_clear_error(yi, vi, message):
     with pytest.raises(meta_analysis.MetaError, match=message):
         meta_analysis.rma(yi, vi)
@@ -122,22 +132,23 @@ def r_available() -> bool:
 def test_live_metafor_cross_check(tmp_path):
     """Runs metafor now (installed by `make test`) on fresh random data and compares every method."""
     if not r_available():
-        pytest.fail("Rscript with metafor is needed for the live cross-check: `sudo apt-get install -y r-cran-metafor` "
-                    "(make test installs it when it can)")
+        pytest.fail(
+            "Rscript with metafor is needed for the live cross-check: `sudo apt-get install -y r-cran-metafor` (make test installs it when it can)"
+        )
     rng = np.random.default_rng(20261124)
     k = 25
     vi = rng.uniform(0.01, 0.3, k)
     yi = rng.normal(0.3, np.sqrt(vi + 0.05))  # fixture data
     np.savetxt(tmp_path / "d.csv", np.column_stack([yi, vi]), delimiter=",", header="yi,vi", comments="", fmt="%.17g")
     script = f"""
-suppressPackageStartupMessages(library(metafor)); d <- read.csv("{tmp_path / 'd.csv'}")
+suppressPackageStartupMessages(library(metafor)); d <- read.csv("{tmp_path / "d.csv"}")
 for (m in c("FE","DL","REML","PM")) for (t in c("z","knha")) {{ if (m=="FE" && t=="knha") next
   r <- rma(d$yi, d$vi, method=m, test=t); p <- predict(r)
   pl <- if (is.null(p$pi.lb)) p$ci.lb else p$pi.lb; pu <- if (is.null(p$pi.ub)) p$ci.ub else p$pi.ub
   cat(m, t, sprintf("%.17g", c(r$b[1], r$se, r$ci.lb, r$ci.ub, pl, pu, r$tau2, r$I2, r$H2, r$QE)), "\\n") }}
 """
     out = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, check=True).stdout
-    lines = [l.split() for l in out.strip().splitlines()]
+    lines = [line.split() for line in out.strip().splitlines()]
     assert len(lines) == 7
     for m, t, *values in lines:
         r = meta_analysis.rma(yi, vi, method=m, knha=(t == "knha"))
@@ -160,7 +171,8 @@ def test_glmm_proportions_match_metafor_rma_glmm():
     script = "suppressPackageStartupMessages(library(metafor))\n" + "".join(
         f"r <- rma.glmm(measure='PLO', xi=c({','.join(map(str, x))}), ni=c({','.join(map(str, n))})); p <- predict(r); "
         f"cat('{name}', sprintf('%.10g', c(r$b[1], r$se, r$tau2, p$pi.lb, p$pi.ub)), '\\n')\n"
-        for name, (x, n) in GLMM_CASES.items())
+        for name, (x, n) in GLMM_CASES.items()
+    )
     out = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, check=True).stdout
     rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in out.strip().splitlines()}
     assert set(rows) == set(GLMM_CASES)
@@ -170,8 +182,7 @@ def test_glmm_proportions_match_metafor_rma_glmm():
         np.testing.assert_allclose([r.estimate, r.se, r.tau2, r.pi_lb, r.pi_ub], rows[name], rtol=1e-4, atol=1e-5, err_msg=name)
 
 
-@pytest.mark.parametrize("x,n,message", [([1], [10], "at least 2"), ([1, 11], [10, 10], "0 <= events <= total"),
-                                         ([1, 2], [10], "same length")])
+@pytest.mark.parametrize("x,n,message", [([1], [10], "at least 2"), ([1, 11], [10, 10], "0 <= events <= total"), ([1, 2], [10], "same length")])
 def test_glmm_bad_input_gets_a_clear_error(x, n, message):
     with pytest.raises(meta_analysis.MetaError, match=message):
         meta_analysis.rma_glmm_plo(x, n)

@@ -29,8 +29,11 @@ def write_csv(path: Path, header: list[str], rows) -> Path:
 @pytest.fixture
 def bcg_csv(tmp_path) -> Path:
     d = REF["bcg_RR"]
-    return write_csv(tmp_path / "bcg.csv", ["study", "yi", "vi", "year"],
-                     [(f"trial{i + 1}", repr(y), repr(v), yr) for i, (y, v, yr) in enumerate(zip(d["yi"], d["vi"], d["year"]))])
+    return write_csv(
+        tmp_path / "bcg.csv",
+        ["study", "yi", "vi", "year"],
+        [(f"trial{i + 1}", repr(y), repr(v), yr) for i, (y, v, yr) in enumerate(zip(d["yi"], d["vi"], d["year"]))],
+    )
 
 
 @pytest.mark.parametrize("method,knha", [("REML", False), ("DL", True), ("PM", False), ("FE", False)])
@@ -59,12 +62,15 @@ def test_meta_table_output_is_readable(bcg_csv):
     assert "REML" in proc.stdout and "prediction interval" in proc.stdout and "I²" in proc.stdout
 
 
-@pytest.mark.parametrize("header,rows,message", [
-    (["study", "yi"], [("a", "0.1")], ":1: missing column(s) vi"),
-    (["study", "yi", "vi"], [("a", "0.1", "0.1"), ("b", "oops", "0.1")], ":3:yi: 'oops' is not a number"),
-    (["study", "yi", "vi"], [("a", "0.1", "0.1")], "pooling needs at least 2 studies; got 1"),
-    (["study", "yi", "vi"], [("a", "0.1", "0.1"), ("b", "0.2", "0")], "sampling variances vi must be positive"),
-])
+@pytest.mark.parametrize(
+    "header,rows,message",
+    [
+        (["study", "yi"], [("a", "0.1")], ":1: missing column(s) vi"),
+        (["study", "yi", "vi"], [("a", "0.1", "0.1"), ("b", "oops", "0.1")], ":3:yi: 'oops' is not a number"),
+        (["study", "yi", "vi"], [("a", "0.1", "0.1")], "pooling needs at least 2 studies; got 1"),
+        (["study", "yi", "vi"], [("a", "0.1", "0.1"), ("b", "0.2", "0")], "sampling variances vi must be positive"),
+    ],
+)
 def test_meta_bad_input(tmp_path, header, rows, message):
     proc = run("meta", str(write_csv(tmp_path / "in.csv", header, rows)))
     assert proc.returncode == 1
@@ -73,8 +79,11 @@ def test_meta_bad_input(tmp_path, header, rows, message):
 
 def test_escalc_matches_metafor(tmp_path):
     d = REF["zero_cells_RR"]
-    path = write_csv(tmp_path / "arms.csv", ["study", "ai", "bi", "ci", "di"],
-                     [(f"s{i + 1}", a, b, c, dd) for i, (a, b, c, dd) in enumerate(zip(d["ai"], d["bi"], d["ci"], d["di"]))])
+    path = write_csv(
+        tmp_path / "arms.csv",
+        ["study", "ai", "bi", "ci", "di"],
+        [(f"s{i + 1}", a, b, c, dd) for i, (a, b, c, dd) in enumerate(zip(d["ai"], d["bi"], d["ci"], d["di"]))],
+    )
     proc = run("escalc", "RR", str(path))
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(proc.stdout.splitlines()))

@@ -6,15 +6,10 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from alsmsc.publish import bibliography
-
-from alsmsc.publish import charts
-
 from alsmsc import dataset
-
-from alsmsc.publish import outputs
-
 from alsmsc.analyses import trials
+from alsmsc.publish import bibliography, charts, outputs
+
 from .conftest import ROOT
 
 FIXTURE = pd.DataFrame({"study": ["<script>alert(1)</script>", "B"], "n": [3, None]})  # fixture data, not evidence
@@ -61,25 +56,44 @@ def test_non_finite_numbers_are_refused(tmp_path, monkeypatch):
 
 
 def _trial(tid, results="peer_reviewed", n=None, overlaps=None, n_overlapping=None, external=None, **extra):
-    row = {"trial_id": tid, "name": f"Trial {tid}", "results": results, "n_enrolled": n, "overlaps_with": overlaps,
-           "n_overlapping": n_overlapping, "n_external_control": external, "randomized": False, "primary_endpoint_met": "pending",
-           "phase": "1", "design": "single_arm", "product_class": "cells", "country": "Nowhere", "status": "completed"}
+    row = {
+        "trial_id": tid,
+        "name": f"Trial {tid}",
+        "results": results,
+        "n_enrolled": n,
+        "overlaps_with": overlaps,
+        "n_overlapping": n_overlapping,
+        "n_external_control": external,
+        "randomized": False,
+        "primary_endpoint_met": "pending",
+        "phase": "1",
+        "design": "single_arm",
+        "product_class": "cells",
+        "country": "Nowhere",
+        "status": "completed",
+    }
     return {**row, **extra}
 
 
 @pytest.mark.fixture_data
 def test_people_are_counted_once_by_the_stated_overlap_rules():
-    fixture = pd.DataFrame([
-        _trial("a", n=10),
-        _trial("b", n=10, overlaps="a", n_overlapping=4),   # adds its 6 new people
-        _trial("c", n=30, overlaps="a"),                    # overlap unknown: adds no one
-        _trial("d", results="none", n=100),                 # no results: planned or enrolled, not counted
-        _trial("e", n=None),                                # size not reported
-        _trial("f", n=5, external=50),                      # external controls are never enrolled
-        _trial("g", results="press_release_only", n=8, overlaps="f", n_overlapping=8),  # all already counted
-    ]).astype({"n_enrolled": "Int64", "n_overlapping": "Int64", "n_external_control": "Int64"})
-    assert trials.participants(fixture) == {"n_participants_once": 10 + 6 + 5 + 0, "n_trials_overlap_unknown": 1,
-                                            "n_trials_missing_n": 1, "n_external_controls": 50}
+    fixture = pd.DataFrame(
+        [
+            _trial("a", n=10),
+            _trial("b", n=10, overlaps="a", n_overlapping=4),  # adds its 6 new people
+            _trial("c", n=30, overlaps="a"),  # overlap unknown: adds no one
+            _trial("d", results="none", n=100),  # no results: planned or enrolled, not counted
+            _trial("e", n=None),  # size not reported
+            _trial("f", n=5, external=50),  # external controls are never enrolled
+            _trial("g", results="press_release_only", n=8, overlaps="f", n_overlapping=8),  # all already counted
+        ]
+    ).astype({"n_enrolled": "Int64", "n_overlapping": "Int64", "n_external_control": "Int64"})
+    assert trials.participants(fixture) == {
+        "n_participants_once": 10 + 6 + 5 + 0,
+        "n_trials_overlap_unknown": 1,
+        "n_trials_missing_n": 1,
+        "n_external_controls": 50,
+    }
 
 
 def test_real_counts_are_per_trial():
@@ -102,7 +116,9 @@ def test_bibliography_has_every_record_and_parses():
     assert set(bib.entries) == set(studies["study_id"])
     for sid, entry in bib.entries.items():
         row = studies.set_index("study_id").loc[sid]
-        assert entry.fields.get("doi") or entry.fields.get("pubmed") or entry.fields.get("note", "").startswith("Registry") or entry.fields.get("url"), sid
+        assert (
+            entry.fields.get("doi") or entry.fields.get("pubmed") or entry.fields.get("note", "").startswith("Registry") or entry.fields.get("url")
+        ), sid
         if pd.notna(row["doi"]):
             assert entry.fields["doi"] == row["doi"]
         author = str(entry.persons["author"][0])
@@ -115,11 +131,18 @@ def test_bibliography_has_every_record_and_parses():
 @pytest.mark.fixture_data
 def test_large_inputs_stay_small_on_the_page():
     n = 5000
-    big = pd.DataFrame([_trial(f"synthetic-{i:05d}", n=10, route="intrathecal;intravenous", cell_source="bone_marrow")
-                        for i in range(n)]).astype({"n_enrolled": "Int64"})
-    records = pd.DataFrame({"study_id": [f"Synthetic{i:05d}" for i in range(n)], "record_type": "clinical",
-                            "trial_id": [f"synthetic-{i:05d}" for i in range(n)], "record_kind": "results",
-                            "year": pd.array([2000 + i % 25 for i in range(n)], dtype="Int64")})
+    big = pd.DataFrame([_trial(f"synthetic-{i:05d}", n=10, route="intrathecal;intravenous", cell_source="bone_marrow") for i in range(n)]).astype(
+        {"n_enrolled": "Int64"}
+    )
+    records = pd.DataFrame(
+        {
+            "study_id": [f"Synthetic{i:05d}" for i in range(n)],
+            "record_type": "clinical",
+            "trial_id": [f"synthetic-{i:05d}" for i in range(n)],
+            "record_kind": "results",
+            "year": pd.array([2000 + i % 25 for i in range(n)], dtype="Int64"),
+        }
+    )
     chart_data = charts.spec(trials.evidence_map(big, records))["datasets"]
     assert max(len(rows) for rows in chart_data.values()) <= 25 * 2  # year x route cells, not 10,000 points
     html = outputs.HTMLTable(big, note_key="tbl_big")._repr_mimebundle_()["text/html"]
@@ -129,8 +152,14 @@ def test_large_inputs_stay_small_on_the_page():
 @pytest.mark.fixture_data
 def test_risk_of_bias_traffic_light_is_capped():
     from alsmsc.analyses import risk_of_bias
-    big = pd.DataFrame([{"assessed": f"synth-{i:03d}", "tool": "ROBINS-I", "domain": d, "judgement": "critical", "support": "fixture"}
-                        for i in range(200) for d in ("confounding", "overall")])
+
+    big = pd.DataFrame(
+        [
+            {"assessed": f"synth-{i:03d}", "tool": "ROBINS-I", "domain": d, "judgement": "critical", "support": "fixture"}
+            for i in range(200)
+            for d in ("confounding", "overall")
+        ]
+    )
     data_rows = charts.spec(risk_of_bias.traffic_light(big, "ROBINS-I"))["datasets"]
     assert max(len(v) for v in data_rows.values()) == risk_of_bias.MAX_STUDIES * 2
 
@@ -139,6 +168,7 @@ def test_atomic_writes_give_files_the_mode_a_plain_write_would(tmp_path):
     import os
 
     from alsmsc.files import atomic as aio
+
     old = os.umask(0o022)
     try:
         aio.atomic_write_text(tmp_path / "new.txt", "x")

@@ -65,10 +65,16 @@ def test_data_change_reruns_exactly_the_notebooks_that_read_it(project):
     settle(project)
     before = numbers(project, "trials_overview")["n_participants_once"]
     # Fixture edit: one more participant in one trial with results (only data/trials.csv changes).
-    target = next(t for t in csv.DictReader((project / "data" / "trials.csv").open())
-                  if t["results"] == "peer_reviewed" and t["n_enrolled"] and not t["overlaps_with"])
-    rewrite_csv(project / "data" / "trials.csv", lambda r: True,
-                update=lambda r: {**r, "n_enrolled": str(int(r["n_enrolled"]) + 1)} if r["trial_id"] == target["trial_id"] else r)
+    target = next(
+        t
+        for t in csv.DictReader((project / "data" / "trials.csv").open())
+        if t["results"] == "peer_reviewed" and t["n_enrolled"] and not t["overlaps_with"]
+    )
+    rewrite_csv(
+        project / "data" / "trials.csv",
+        lambda r: True,
+        update=lambda r: {**r, "n_enrolled": str(int(r["n_enrolled"]) + 1)} if r["trial_id"] == target["trial_id"] else r,
+    )
     alsmsc(project, "rehash", check=True)
     result = build(project)
     assert result["ok"], result["output"]
@@ -110,7 +116,11 @@ def test_chapter_text_change_executes_no_notebook(project):
 
 def _generated_digests(root: Path) -> dict[str, str]:
     base = root / "_build" / "generated"
-    files = [p for p in base.rglob("*") if p.is_file() and p.parent.name in ("tables", "figures") or p.name in ("numbers.json", "references.bib", "data_dictionary.md")]
+    files = [
+        p
+        for p in base.rglob("*")
+        if p.is_file() and p.parent.name in ("tables", "figures") or p.name in ("numbers.json", "references.bib", "data_dictionary.md")
+    ]
     return {str(p.relative_to(base)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
@@ -132,8 +142,9 @@ def test_failing_notebook_stops_the_build_and_keeps_previous_outputs(project):
     nb_path = project / "analysis" / "records_overview.ipynb"
     original = nb_path.read_text(encoding="utf-8")
     nb = json.loads(original)
-    nb["cells"].insert(3, {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
-                           "source": ["raise RuntimeError('fixture failure')"]})
+    nb["cells"].insert(
+        3, {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": ["raise RuntimeError('fixture failure')"]}
+    )
     nb_path.write_text(json.dumps(nb), encoding="utf-8")
     try:
         result = build(project, check=False)
@@ -159,8 +170,14 @@ def test_interrupted_build_leaves_nothing_a_later_build_would_trust(tmp_path):
 
     root = copy_project(tmp_path / "p")
     env = {**os.environ, "ALSMSC_ROOT": str(root)}
-    proc = subprocess.Popen([sys.executable, "-m", "alsmsc", "build", "-q"], cwd=root, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "alsmsc", "build", "-q"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     staging = root / "_build" / "generated" / ".staging"
     deadline = time.monotonic() + 120
     while not (staging.exists() and any(staging.iterdir())) and time.monotonic() < deadline:

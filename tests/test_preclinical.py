@@ -6,34 +6,123 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from alsmsc.analyses import preclinical
+from alsmsc.analyses import preclinical, synthesis
 
-from alsmsc.analyses import synthesis
 pytestmark = pytest.mark.fixture_data
 
 
-def experiment(study, n, survival, onset="not_measured", motor="not_measured", mn="not_measured", route="intravenous",
-               timing="presymptomatic", source="bone_marrow", change=None, stat=None, m1=None, m2=None, sd1=None, sd2=None, dtype=None,
-               n1=None, n2=None, model="SOD1", species="mouse", product="cells"):
-    return {"study_id": study, "experiment": n, "species": species, "model": f"{model} fixture", "model_class": model, "msc_source": source,
-            "product": product, "modification": "none", "route": route, "timing": timing, "n_msc": n1, "n_control": n2,
-            "onset_direction": onset, "survival_direction": survival, "motor_direction": motor, "mn_count_direction": mn,
-            "survival_statistic": stat, "survival_msc_days": m1, "survival_control_days": m2, "survival_dispersion_msc": sd1,
-            "survival_dispersion_control": sd2, "survival_dispersion_type": dtype, "survival_n_msc": n1, "survival_n_control": n2,
-            "survival_change_percent": change, "verified_from": "abstract"}
+def experiment(
+    study,
+    n,
+    survival,
+    onset="not_measured",
+    motor="not_measured",
+    mn="not_measured",
+    route="intravenous",
+    timing="presymptomatic",
+    source="bone_marrow",
+    change=None,
+    stat=None,
+    m1=None,
+    m2=None,
+    sd1=None,
+    sd2=None,
+    dtype=None,
+    n1=None,
+    n2=None,
+    model="SOD1",
+    species="mouse",
+    product="cells",
+):
+    return {
+        "study_id": study,
+        "experiment": n,
+        "species": species,
+        "model": f"{model} fixture",
+        "model_class": model,
+        "msc_source": source,
+        "product": product,
+        "modification": "none",
+        "route": route,
+        "timing": timing,
+        "n_msc": n1,
+        "n_control": n2,
+        "onset_direction": onset,
+        "survival_direction": survival,
+        "motor_direction": motor,
+        "mn_count_direction": mn,
+        "survival_statistic": stat,
+        "survival_msc_days": m1,
+        "survival_control_days": m2,
+        "survival_dispersion_msc": sd1,
+        "survival_dispersion_control": sd2,
+        "survival_dispersion_type": dtype,
+        "survival_n_msc": n1,
+        "survival_n_control": n2,
+        "survival_change_percent": change,
+        "verified_from": "abstract",
+    }
 
 
-FIXTURE = pd.DataFrame([
-    experiment("FixA2001", 1, "favours_msc", onset="favours_msc", motor="favours_msc", change=7.5, stat="mean", m1=140, m2=130, sd1=8, sd2=9, dtype="sd", n1=10, n2=10),
-    experiment("FixA2001", 2, "no_difference", motor="favours_msc", route="intrathecal", change=1.0),
-    experiment("FixB2002", 1, "favours_msc", motor="no_difference", timing="symptomatic", change=12.0, stat="mean", m1=150, m2=128, sd1=2, sd2=3, dtype="se", n1=9, n2=8),
-    experiment("FixC2003", 1, "favours_control", onset="no_difference", source="adipose", change=-4.0),
-    experiment("FixD2004", 1, "favours_msc", source="adipose", route="intravenous;intrathecal", stat="median", m1=160, m2=140, n1=6, n2=6),
-    experiment("FixE2005", 1, "not_measured", motor="favours_msc", model="canine_DM", species="dog"),
-]).astype({"survival_change_percent": "Float64", "n_msc": "Int64", "n_control": "Int64", "survival_n_msc": "Int64", "survival_n_control": "Int64",
-           "survival_msc_days": "Float64", "survival_control_days": "Float64", "survival_dispersion_msc": "Float64", "survival_dispersion_control": "Float64"})
-STUDIES = pd.DataFrame({"study_id": ["FixA2001", "FixB2002", "FixC2003", "FixD2004", "FixE2005"], "trial_id": [None] * 5,
-                        "year": pd.array([2001, 2002, 2003, 2004, 2005], dtype="Int64")})
+FIXTURE = pd.DataFrame(
+    [
+        experiment(
+            "FixA2001",
+            1,
+            "favours_msc",
+            onset="favours_msc",
+            motor="favours_msc",
+            change=7.5,
+            stat="mean",
+            m1=140,
+            m2=130,
+            sd1=8,
+            sd2=9,
+            dtype="sd",
+            n1=10,
+            n2=10,
+        ),
+        experiment("FixA2001", 2, "no_difference", motor="favours_msc", route="intrathecal", change=1.0),
+        experiment(
+            "FixB2002",
+            1,
+            "favours_msc",
+            motor="no_difference",
+            timing="symptomatic",
+            change=12.0,
+            stat="mean",
+            m1=150,
+            m2=128,
+            sd1=2,
+            sd2=3,
+            dtype="se",
+            n1=9,
+            n2=8,
+        ),
+        experiment("FixC2003", 1, "favours_control", onset="no_difference", source="adipose", change=-4.0),
+        experiment("FixD2004", 1, "favours_msc", source="adipose", route="intravenous;intrathecal", stat="median", m1=160, m2=140, n1=6, n2=6),
+        experiment("FixE2005", 1, "not_measured", motor="favours_msc", model="canine_DM", species="dog"),
+    ]
+).astype(
+    {
+        "survival_change_percent": "Float64",
+        "n_msc": "Int64",
+        "n_control": "Int64",
+        "survival_n_msc": "Int64",
+        "survival_n_control": "Int64",
+        "survival_msc_days": "Float64",
+        "survival_control_days": "Float64",
+        "survival_dispersion_msc": "Float64",
+        "survival_dispersion_control": "Float64",
+    }
+)
+STUDIES = pd.DataFrame(
+    {
+        "study_id": ["FixA2001", "FixB2002", "FixC2003", "FixD2004", "FixE2005"],
+        "trial_id": [None] * 5,
+        "year": pd.array([2001, 2002, 2003, 2004, 2005], dtype="Int64"),
+    }
+)
 
 
 def test_directions_are_counted_per_outcome_with_a_sign_test():
@@ -88,8 +177,11 @@ def test_ratio_of_means_uses_only_means_with_dispersion_and_n_and_converts_se():
 
 def test_syrcle_profile_counts_studies_per_item_and_only_animal_studies():
     rows = []
-    for study, judgements in {"FixA2001": ["low"] + ["unclear"] * 9, "FixB2002": ["unclear"] * 6 + ["high"] + ["unclear"] * 3,
-                              "FixC2003": ["unclear"] * 10}.items():
+    for study, judgements in {
+        "FixA2001": ["low"] + ["unclear"] * 9,
+        "FixB2002": ["unclear"] * 6 + ["high"] + ["unclear"] * 3,
+        "FixC2003": ["unclear"] * 10,
+    }.items():
         rows += [{"assessed": study, "tool": "SYRCLE", "domain": f"{i} item {i}", "judgement": j} for i, j in enumerate(judgements, 1)]
     rows.append({"assessed": "trial-x", "tool": "RoB 2", "domain": "1 randomisation", "judgement": "low"})
     rows.append({"assessed": "NotAnimal1999", "tool": "SYRCLE", "domain": "1 item 1", "judgement": "low"})  # not in the experiments
@@ -99,18 +191,25 @@ def test_syrcle_profile_counts_studies_per_item_and_only_animal_studies():
     assert tuple(profile.loc["1 item 1", ["Studies", "Low", "Unclear", "High"]]) == (3, 1, 2, 0)
     assert tuple(profile.loc["7 item 7", ["Low", "Unclear", "High"]]) == (0, 2, 1)
     numbers = preclinical.syrcle_numbers(rob, FIXTURE)
-    assert numbers == {"n_syrcle_studies": 3, "n_syrcle_no_low_item": 2, "n_syrcle_random_low": 1,
-                       "n_syrcle_blinded_assessment_low": 0, "n_syrcle_high_any": 1}
+    assert numbers == {
+        "n_syrcle_studies": 3,
+        "n_syrcle_no_low_item": 2,
+        "n_syrcle_random_low": 1,
+        "n_syrcle_blinded_assessment_low": 0,
+        "n_syrcle_high_any": 1,
+    }
 
 
 def test_screening_summary_applies_one_decision_scheme_to_every_animal_record():
-    screen = pd.DataFrame({
-        "record_id": ["FixA2001", "FixC2003", "Held1", "Held2", "Rev1", "Cells1", "Clin1"],
-        "record_type": ["preclinical"] * 6 + ["clinical"],
-        "full_text_decision": ["include", "include", "not_retrieved", "not_retrieved", None, None, "include"],
-        "exclusion_reason": [None, None, "unverifiable_identity", "other", "no_primary_data", "not_msc", None],
-        "notes": [None, None, "abstract only on a never host", "results not on an allowed page", "review", "BMMC", None],
-    }).astype("string")
+    screen = pd.DataFrame(
+        {
+            "record_id": ["FixA2001", "FixC2003", "Held1", "Held2", "Rev1", "Cells1", "Clin1"],
+            "record_type": ["preclinical"] * 6 + ["clinical"],
+            "full_text_decision": ["include", "include", "not_retrieved", "not_retrieved", None, None, "include"],
+            "exclusion_reason": [None, None, "unverifiable_identity", "other", "no_primary_data", "not_msc", None],
+            "notes": [None, None, "abstract only on a never host", "results not on an allowed page", "review", "BMMC", None],
+        }
+    ).astype("string")
     summary = preclinical.screening_summary(screen)
     assert summary["Decision"].iloc[0] == "Included" and summary["Records"].iloc[0] == 2
     assert summary["Decision"].iloc[1].startswith("Eligible or possibly eligible, held back") and summary["Records"].iloc[1] == 2

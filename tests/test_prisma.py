@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from alsmsc.analyses import prisma
+
 pytestmark = pytest.mark.fixture_data
 
 COLS = ["record_id", "source", "duplicate_of", "title_abstract_decision", "full_text_decision", "exclusion_reason", "study_id", "review_version"]
@@ -15,16 +16,18 @@ def log(rows):
     return pd.DataFrame(rows, columns=COLS).astype(object).where(lambda f: f.notna(), None)
 
 
-LOG = log([
-    ["PMID:1", "databases", None, "include", "include", None, "A2019", "1.0.0"],
-    ["PMID:2", "databases", None, "include", "include", None, "A2020", "1.0.0"],      # a second report of trial a
-    ["NCT00000001", "registers", None, "include", "include", None, "NCT00000001", "1.0.0"],
-    ["NCT00000001@2", "registers", "NCT00000001", "not_screened", None, None, None, "1.0.0"],
-    ["PMID:3", "databases", None, "exclude", None, "not_als", None, "1.0.0"],
-    ["PMID:4", "databases", None, "include", "exclude", "not_msc", None, "1.0.0"],
-    ["URL:x", "other_methods", None, "include", "not_retrieved", "unverifiable_identity", None, "1.0.0"],
-    ["PMID:9", "databases", None, "include", "include", None, "Old2015", "0.9.0"],  # included in the previous version
-])
+LOG = log(
+    [
+        ["PMID:1", "databases", None, "include", "include", None, "A2019", "1.0.0"],
+        ["PMID:2", "databases", None, "include", "include", None, "A2020", "1.0.0"],  # a second report of trial a
+        ["NCT00000001", "registers", None, "include", "include", None, "NCT00000001", "1.0.0"],
+        ["NCT00000001@2", "registers", "NCT00000001", "not_screened", None, None, None, "1.0.0"],
+        ["PMID:3", "databases", None, "exclude", None, "not_als", None, "1.0.0"],
+        ["PMID:4", "databases", None, "include", "exclude", "not_msc", None, "1.0.0"],
+        ["URL:x", "other_methods", None, "include", "not_retrieved", "unverifiable_identity", None, "1.0.0"],
+        ["PMID:9", "databases", None, "include", "include", None, "Old2015", "0.9.0"],  # included in the previous version
+    ]
+)
 # Records and the trials they report on: A2019 and A2020 report trial a; the registration is trial b; Old2015 (previous
 # version) reports trials c and d, as one paper can.
 CLINICAL = pd.DataFrame({"study_id": ["A2019", "A2020", "NCT00000001", "Old2015"], "trial_id": ["a", "a", "b", "c;d"]})
@@ -45,8 +48,17 @@ def test_svg_shows_every_count_and_escapes_text():
     f = prisma.flow(LOG, CLINICAL, "1.0.0")
     svg = prisma.svg(f)
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
-    for text in ("registers: 2", "duplicates: 1", "n = 6", "Records excluded", "not MSCs: 1", "studies: 2", "reports of new studies: 3",
-                 "Studies included in the previous version: 2", "n = 4"):
+    for text in (
+        "registers: 2",
+        "duplicates: 1",
+        "n = 6",
+        "Records excluded",
+        "not MSCs: 1",
+        "studies: 2",
+        "reports of new studies: 3",
+        "Studies included in the previous version: 2",
+        "n = 4",
+    ):
         assert text in svg, text
     f.excluded_full_text = {"<script>": 1}
     assert "<script>" not in prisma.svg(f) and "&lt;script&gt;" in prisma.svg(f)

@@ -12,9 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from alsmsc import dataset
-
 from alsmsc.registry import clinicaltrials_gov
+
 from .conftest import ROOT, alsmsc
 
 pytestmark = pytest.mark.fixture_data
@@ -34,18 +33,28 @@ def test_search_page_and_partial_record():
     assert partial.status is None and partial.enrollment is None and partial.phases == [] and partial.title == "Only the identification module"
 
 
-@pytest.mark.parametrize("payload,message", [
-    ({"studies": [{"protocolSection": {"identificationModule": {"nctId": "NCT123"}}}]}, "studies[0]: protocolSection.identificationModule.nctId is missing or malformed"),
-    ({"studies": "nope"}, "'studies' must be a list"),
-    ([1, 2], "a study must be a JSON object"),
-    ({"nctId": "NCT00000001"}, "no 'protocolSection'"),
-    ({"protocolSection": {"identificationModule": {"nctId": "NCT00000001"}, "designModule": {"enrollmentInfo": {"count": "many"}}}},
-     "enrollmentInfo.count must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "payload,message",
+    [
+        (
+            {"studies": [{"protocolSection": {"identificationModule": {"nctId": "NCT123"}}}]},
+            "studies[0]: protocolSection.identificationModule.nctId is missing or malformed",
+        ),
+        ({"studies": "nope"}, "'studies' must be a list"),
+        ([1, 2], "a study must be a JSON object"),
+        ({"nctId": "NCT00000001"}, "no 'protocolSection'"),
+        (
+            {"protocolSection": {"identificationModule": {"nctId": "NCT00000001"}, "designModule": {"enrollmentInfo": {"count": "many"}}}},
+            "enrollmentInfo.count must be a whole number",
+        ),
+    ],
+)
 def test_malformed_records_get_clear_errors(tmp_path, payload, message):
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(payload))
-    with pytest.raises(clinicaltrials_gov.RegistryError, match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(
+        clinicaltrials_gov.RegistryError, match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(").replace(")", r"\)")
+    ):
         clinicaltrials_gov.load(path)
 
 
@@ -57,10 +66,16 @@ def test_invalid_json_names_the_line(tmp_path):
 
 
 def test_diff_reports_new_trials_status_enrollment_and_results():
-    trials = pd.DataFrame({  # fixture trials, one per NCT id in the fixture pages (plus one that lists two ids)
-        "trial_id": ["fixture-ph3", "fixture-ph2"], "registry_ids": ["NCT04745299;KCT0005954", "NCT03268603"],
-        "status": ["ongoing", "ongoing"], "results": ["press_release_only", "none"],
-        "n_enrolled": pd.array([115, 75], dtype="Int64"), "n_planned": pd.array([115, 75], dtype="Int64")})
+    trials = pd.DataFrame(
+        {  # fixture trials, one per NCT id in the fixture pages (plus one that lists two ids)
+            "trial_id": ["fixture-ph3", "fixture-ph2"],
+            "registry_ids": ["NCT04745299;KCT0005954", "NCT03268603"],
+            "status": ["ongoing", "ongoing"],
+            "results": ["press_release_only", "none"],
+            "n_enrolled": pd.array([115, 75], dtype="Int64"),
+            "n_planned": pd.array([115, 75], dtype="Int64"),
+        }
+    )
     records = clinicaltrials_gov.load(FIX / "search_page_1.json") + clinicaltrials_gov.load(FIX / "search_page_2.json")
     changes = clinicaltrials_gov.diff(records, trials)
     assert [c["nct_id"] for c in changes["new"]] == ["NCT09999991"]
@@ -107,8 +122,9 @@ def test_fetch_pages_retries_and_identifies_itself():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeRegistry)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        records = clinicaltrials_gov.fetch(base_url=f"http://127.0.0.1:{server.server_address[1]}/api/v2/studies", timeout=5,
-                                 retries=2, sleep=lambda s: None)
+        records = clinicaltrials_gov.fetch(
+            base_url=f"http://127.0.0.1:{server.server_address[1]}/api/v2/studies", timeout=5, retries=2, sleep=lambda s: None
+        )
     finally:
         server.shutdown()
     assert [r.nct_id for r in records] == ["NCT04745299", "NCT09999991", "NCT03268603"]

@@ -6,7 +6,6 @@ The data edits are fixture changes in a copy; they are never published.
 from __future__ import annotations
 
 import csv
-import json
 import subprocess
 from pathlib import Path
 
@@ -14,15 +13,27 @@ import pytest
 import yaml
 
 from alsmsc import dataset
+
 from .conftest import alsmsc, copy_project
 
 pytestmark = pytest.mark.fixture_data
 
 
 def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
-                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
-                        "GIT_COMMITTER_EMAIL": "t@example.org", "HOME": str(root), "PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        ["git", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        env={
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@example.org",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@example.org",
+            "HOME": str(root),
+            "PATH": "/usr/bin:/bin",
+        },
+    )
 
 
 @pytest.fixture
@@ -51,7 +62,7 @@ def bump(repo: Path, part: int) -> tuple[str, str]:
     current = dataset.version(repo / "data")["version"]
     nums = [int(x) for x in current.split(".")]
     nums[part] += 1
-    nums[part + 1:] = [0] * (2 - part)
+    nums[part + 1 :] = [0] * (2 - part)
     return current, ".".join(map(str, nums))
 
 
@@ -73,7 +84,9 @@ def test_release_writes_changelog_from_the_diff(repo):
 def test_a_moved_pooled_estimate_is_a_material_update(repo):
     # Fixture change: many more deaths in one trial moves the pooled proportion of deaths.
     rows = list(csv.DictReader((repo / "data" / "clinical_outcomes.csv").open(encoding="utf-8")))
-    target = next(r for r in rows if r["measure"] == "deaths" and r["subgroup"] == "all" and r["verified_from"] not in ("secondary_source", "press_release"))
+    target = next(
+        r for r in rows if r["measure"] == "deaths" and r["subgroup"] == "all" and r["verified_from"] not in ("secondary_source", "press_release")
+    )
     edit(repo / "data" / "clinical_outcomes.csv", "outcome_id", target["outcome_id"], "events", target["total"])
     proc = alsmsc(repo, "release", bump(repo, 1)[1], "--date", "2027-02-01")
     assert proc.returncode == 0, proc.stderr

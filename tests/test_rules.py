@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from alsmsc import dataset
+
 from .conftest import ROOT
 
 pytestmark = pytest.mark.fixture_data
@@ -46,7 +47,7 @@ def set_cell(file: str, where: dict, column: str, value: str):
 def first(file: str, **conditions):
     """The first row (and its line) matching simple conditions; '!' prefix negates, '' means blank."""
     fields, rows = read(ROOT / "data" / file)
-    for i, r in enumerate(rows):
+    for _i, r in enumerate(rows):
         if all((r[k] != v[1:]) if v.startswith("!") else (r[k] == v) for k, v in conditions.items()):
             return r
     raise LookupError(f"no row in {file} with {conditions}")
@@ -54,8 +55,11 @@ def first(file: str, **conditions):
 
 RCT = first("trials.csv", randomized="true", results="peer_reviewed", control_type="placebo")["trial_id"]
 RCT_RECORD = first("studies.csv", trial_id=RCT, record_kind="results")["study_id"]
-SINGLE = next(r for r in read(ROOT / "data" / "trials.csv")[1]
-              if r["design"] == "single_arm" and r["n_msc"] not in ("", "0") and r["n_enrolled"] and not r["overlaps_with"])
+SINGLE = next(
+    r
+    for r in read(ROOT / "data" / "trials.csv")[1]
+    if r["design"] == "single_arm" and r["n_msc"] not in ("", "0") and r["n_enrolled"] and not r["overlaps_with"]
+)
 RCT_ARM = None  # set below, once RCT is known
 REGISTRY = first("studies.csv", record_kind="registration")["study_id"]
 RCT_ARM = first("clinical_arms.csv", trial_id=RCT, role="msc")["arm"]
@@ -75,6 +79,7 @@ def drop_rows(path: Path, gone) -> int:
 
 def cells(file: str, where: dict, values: dict):
     """Several cells of one row at once (the line returned is that row's)."""
+
     def mutate(d: Path) -> int:
         line = 0
         for column, value in values.items():
@@ -105,124 +110,376 @@ def dup_row(file: str):
 
 
 # Cases whose problem is reported on the affected trial's or study's row in another file, not on the edited row.
-REPORTED_ELSEWHERE = {"animal study missing a SYRCLE item", "included study missing from screening", "trial without bias assessment", "related trials disagree",
-                      "trial without records", "peer-reviewed results without a results record"}
+REPORTED_ELSEWHERE = {
+    "animal study missing a SYRCLE item",
+    "included study missing from screening",
+    "trial without bias assessment",
+    "related trials disagree",
+    "trial without records",
+    "peer-reviewed results without a results record",
+}
 
 CASES = [
     # schema
-    ("enum", set_cell("trials.csv", {"trial_id": RCT}, "cell_origin", "xenogeneic"),
-     "trials.csv", "cell_origin", "'xenogeneic' is not allowed; allowed values: autologous, allogeneic, not_reported"),
-    ("list enum", set_cell("trials.csv", {"trial_id": RCT}, "route", "intrathecal;oral"),
-     "trials.csv", "route", "'oral' not allowed; use a ';'-separated list from: intrathecal"),
-    ("malformed DOI", set_cell("studies.csv", {"study_id": RCT_RECORD}, "doi", "doi.org/10.1/x"),
-     "studies.csv", "doi", "'doi.org/10.1/x' is not a well-formed doi"),
-    ("malformed PMID", set_cell("studies.csv", {"study_id": RCT_RECORD}, "pmid", "PMID12345"),
-     "studies.csv", "pmid", "'PMID12345' is not a well-formed pmid"),
-    ("malformed NCT", set_cell("studies.csv", {"study_id": REGISTRY}, "registry_ids", "NCT123"),
-     "studies.csv", "registry_ids", "'NCT123' is not a well-formed registry_ids"),
-    ("not a number", set_cell("trials.csv", {"trial_id": RCT}, "n_enrolled", "forty"),
-     "trials.csv", "n_enrolled", "'forty' is not a whole number"),
-    ("negative count", set_cell("trials.csv", {"trial_id": RCT}, "n_control", "-3"),
-     "trials.csv", "n_control", "'-3' is below the minimum 0"),
-    ("required", set_cell("trials.csv", {"trial_id": RCT}, "product", ""),
-     "trials.csv", "product", "is required but empty"),
+    (
+        "enum",
+        set_cell("trials.csv", {"trial_id": RCT}, "cell_origin", "xenogeneic"),
+        "trials.csv",
+        "cell_origin",
+        "'xenogeneic' is not allowed; allowed values: autologous, allogeneic, not_reported",
+    ),
+    (
+        "list enum",
+        set_cell("trials.csv", {"trial_id": RCT}, "route", "intrathecal;oral"),
+        "trials.csv",
+        "route",
+        "'oral' not allowed; use a ';'-separated list from: intrathecal",
+    ),
+    (
+        "malformed DOI",
+        set_cell("studies.csv", {"study_id": RCT_RECORD}, "doi", "doi.org/10.1/x"),
+        "studies.csv",
+        "doi",
+        "'doi.org/10.1/x' is not a well-formed doi",
+    ),
+    (
+        "malformed PMID",
+        set_cell("studies.csv", {"study_id": RCT_RECORD}, "pmid", "PMID12345"),
+        "studies.csv",
+        "pmid",
+        "'PMID12345' is not a well-formed pmid",
+    ),
+    (
+        "malformed NCT",
+        set_cell("studies.csv", {"study_id": REGISTRY}, "registry_ids", "NCT123"),
+        "studies.csv",
+        "registry_ids",
+        "'NCT123' is not a well-formed registry_ids",
+    ),
+    ("not a number", set_cell("trials.csv", {"trial_id": RCT}, "n_enrolled", "forty"), "trials.csv", "n_enrolled", "'forty' is not a whole number"),
+    ("negative count", set_cell("trials.csv", {"trial_id": RCT}, "n_control", "-3"), "trials.csv", "n_control", "'-3' is below the minimum 0"),
+    ("required", set_cell("trials.csv", {"trial_id": RCT}, "product", ""), "trials.csv", "product", "is required but empty"),
     ("duplicate key", dup_row("studies.csv"), "studies.csv", None, "duplicate study_id"),
-    ("future year", set_cell("studies.csv", {"study_id": RCT_RECORD}, "year", "2999"),
-     "studies.csv", "year", "2999 is in the future"),
+    ("future year", set_cell("studies.csv", {"study_id": RCT_RECORD}, "year", "2999"), "studies.csv", "year", "2999 is in the future"),
     # the source policy
-    ("forbidden host in source_url", set_cell("studies.csv", {"study_id": RCT_RECORD}, "source_url", "https://tomesphere.com/paper/PMC1"),
-     "studies.csv", "source_url", "tomesphere.com is never evidence (ai summary"),
-    ("forbidden host in read_url", set_cell("clinical_arms.csv", {"trial_id": RCT, "arm": RCT_ARM}, "read_url", "https://www.scribd.com/document/1"),
-     "clinical_arms.csv", "read_url", "www.scribd.com is never evidence (document sharing"),
-    ("bare IP address", set_cell("background_facts.csv", {"fact_id": FACT["fact_id"]}, "read_url", "http://47.251.13.51:8081/25298304"),
-     "background_facts.csv", "read_url", "47.251.13.51 is never evidence (ip address"),
-    ("secondary host as the authoritative URL", set_cell("trials.csv", {"trial_id": RCT}, "source_url", "https://ctv.veeva.com/study/x"),
-     "trials.csv", "source_url", "ctv.veeva.com is a secondary source (registry mirror); source_url takes only authoritative pages"),
-    ("host not in the policy", set_cell("clinical_outcomes.csv", {"outcome_id": OUTCOME}, "read_url", "https://example.org/copy"),
-     "clinical_outcomes.csv", "read_url", "host 'example.org' is not in data/source_hosts.csv"),
-    ("no authoritative URL", set_cell("clinical_outcomes.csv", {"outcome_id": OUTCOME}, "source_url", ""),
-     "clinical_outcomes.csv", "source_url", "is required but empty"),
-    ("URLs run together", set_cell("studies.csv", {"study_id": RCT_RECORD}, "source_url", "https://doi.org/10.1/x;https://pubmed.ncbi.nlm.nih.gov/1/"),
-     "studies.csv", "source_url", "is two URLs run together"),
-    ("unknown host category", set_cell("source_hosts.csv", {"host": "doi.org"}, "category", "trusted"),
-     "source_hosts.csv", "category", "'trusted' is not allowed; allowed values: authoritative, secondary, never"),
+    (
+        "forbidden host in source_url",
+        set_cell("studies.csv", {"study_id": RCT_RECORD}, "source_url", "https://tomesphere.com/paper/PMC1"),
+        "studies.csv",
+        "source_url",
+        "tomesphere.com is never evidence (ai summary",
+    ),
+    (
+        "forbidden host in read_url",
+        set_cell("clinical_arms.csv", {"trial_id": RCT, "arm": RCT_ARM}, "read_url", "https://www.scribd.com/document/1"),
+        "clinical_arms.csv",
+        "read_url",
+        "www.scribd.com is never evidence (document sharing",
+    ),
+    (
+        "bare IP address",
+        set_cell("background_facts.csv", {"fact_id": FACT["fact_id"]}, "read_url", "http://47.251.13.51:8081/25298304"),
+        "background_facts.csv",
+        "read_url",
+        "47.251.13.51 is never evidence (ip address",
+    ),
+    (
+        "secondary host as the authoritative URL",
+        set_cell("trials.csv", {"trial_id": RCT}, "source_url", "https://ctv.veeva.com/study/x"),
+        "trials.csv",
+        "source_url",
+        "ctv.veeva.com is a secondary source (registry mirror); source_url takes only authoritative pages",
+    ),
+    (
+        "host not in the policy",
+        set_cell("clinical_outcomes.csv", {"outcome_id": OUTCOME}, "read_url", "https://example.org/copy"),
+        "clinical_outcomes.csv",
+        "read_url",
+        "host 'example.org' is not in data/source_hosts.csv",
+    ),
+    (
+        "no authoritative URL",
+        set_cell("clinical_outcomes.csv", {"outcome_id": OUTCOME}, "source_url", ""),
+        "clinical_outcomes.csv",
+        "source_url",
+        "is required but empty",
+    ),
+    (
+        "URLs run together",
+        set_cell("studies.csv", {"study_id": RCT_RECORD}, "source_url", "https://doi.org/10.1/x;https://pubmed.ncbi.nlm.nih.gov/1/"),
+        "studies.csv",
+        "source_url",
+        "is two URLs run together",
+    ),
+    (
+        "unknown host category",
+        set_cell("source_hosts.csv", {"host": "doi.org"}, "category", "trusted"),
+        "source_hosts.csv",
+        "category",
+        "'trusted' is not allowed; allowed values: authoritative, secondary, never",
+    ),
     # trials and their records
-    ("n_msc > n_enrolled", set_cell("trials.csv", {"trial_id": SINGLE["trial_id"]}, "n_msc", str(int(SINGLE["n_enrolled"]) + 1)),
-     "trials.csv", "n_msc", "exceeds n_enrolled"),
-    ("external controls counted as enrolled", cells("trials.csv", {"trial_id": SINGLE["trial_id"]}, {"n_control": SINGLE["n_enrolled"]}),
-     "trials.csv", "n_enrolled", "externally matched controls go in n_external_control"),
-    ("randomized without control", set_cell("trials.csv", {"trial_id": RCT}, "control_type", "none"),
-     "trials.csv", "control_type", "a randomized trial needs a concurrent control arm"),
-    ("placebo-controlled coded not randomised", set_cell("trials.csv", {"trial_id": RCT}, "randomized", "false"),
-     "trials.csv", "randomized", "a placebo-controlled trial is coded not randomised"),
-    ("design contradicts randomized", set_cell("trials.csv", {"trial_id": SINGLE["trial_id"]}, "randomized", "true"),
-     "trials.csv", "randomized", "contradicts design='single_arm'"),
-    ("overlap with unknown trial", cells("trials.csv", {"trial_id": RCT}, {"overlaps_with": "ghost-trial", "overlap_note": "x"}),
-     "trials.csv", "overlaps_with", "'ghost-trial' is not a trial_id in trials"),
-    ("overlap without a note", cells("trials.csv", {"trial_id": SINGLE["trial_id"]}, {"overlaps_with": RCT, "overlap_note": ""}),
-     "trials.csv", "overlap_note", "say who overlaps with whom"),
-    ("overlap both ways", lambda d: (cells("trials.csv", {"trial_id": RCT}, {"overlaps_with": SINGLE["trial_id"], "overlap_note": "x"})(d),
-                                     cells("trials.csv", {"trial_id": SINGLE["trial_id"]}, {"overlaps_with": RCT, "overlap_note": "x"})(d))[1],
-     "trials.csv", "overlaps_with", "list each other"),
-    ("related trials disagree", cells("trials.csv", {"trial_id": MARROW["trial_id"]}, {"registry_ids": ADIPOSE["registry_ids"], "notes": "", "overlap_note": ""}),
-     "trials.csv", "cell_source", "which shares its registry id or participants, says"),
-    ("unknown column in not_reported", set_cell("trials.csv", {"trial_id": RCT}, "not_reported", "shoe_size"),
-     "trials.csv", "not_reported", "'shoe_size' is not a column of trials"),
-    ("record without a trial", set_cell("studies.csv", {"study_id": RCT_RECORD}, "trial_id", ""),
-     "studies.csv", "trial_id", "a clinical record needs its trial_id"),
-    ("record of an unknown trial", set_cell("studies.csv", {"study_id": RCT_RECORD}, "trial_id", "ghost-trial"),
-     "studies.csv", "trial_id", "'ghost-trial' is not a trial_id in trials.csv"),
-    ("registration of another trial", set_cell("studies.csv", {"study_id": REGISTRY}, "registry_ids", "NCT09999999"),
-     "studies.csv", "registry_ids", "NCT09999999 not among the registry_ids of trial"),
-    ("press release called peer reviewed", set_cell("studies.csv", {"study_id": first("studies.csv", record_kind="press_release")["study_id"]}, "publication_type", "peer_reviewed"),
-     "studies.csv", "publication_type", "a press-release record is not peer reviewed"),
-    ("trial without records", lambda d: set_cell("studies.csv", {"study_id": REGISTRY}, "trial_id", RCT)(d) if first("studies.csv", study_id=REGISTRY)["trial_id"] != RCT else 0,
-     "trials.csv", "trial_id", "has no record in studies.csv"),
-    ("peer-reviewed results without a results record", set_cell("studies.csv", {"study_id": RCT_RECORD}, "record_kind", "protocol"),
-     "trials.csv", "results", "peer_reviewed results need a results"),
+    (
+        "n_msc > n_enrolled",
+        set_cell("trials.csv", {"trial_id": SINGLE["trial_id"]}, "n_msc", str(int(SINGLE["n_enrolled"]) + 1)),
+        "trials.csv",
+        "n_msc",
+        "exceeds n_enrolled",
+    ),
+    (
+        "external controls counted as enrolled",
+        cells("trials.csv", {"trial_id": SINGLE["trial_id"]}, {"n_control": SINGLE["n_enrolled"]}),
+        "trials.csv",
+        "n_enrolled",
+        "externally matched controls go in n_external_control",
+    ),
+    (
+        "randomized without control",
+        set_cell("trials.csv", {"trial_id": RCT}, "control_type", "none"),
+        "trials.csv",
+        "control_type",
+        "a randomized trial needs a concurrent control arm",
+    ),
+    (
+        "placebo-controlled coded not randomised",
+        set_cell("trials.csv", {"trial_id": RCT}, "randomized", "false"),
+        "trials.csv",
+        "randomized",
+        "a placebo-controlled trial is coded not randomised",
+    ),
+    (
+        "design contradicts randomized",
+        set_cell("trials.csv", {"trial_id": SINGLE["trial_id"]}, "randomized", "true"),
+        "trials.csv",
+        "randomized",
+        "contradicts design='single_arm'",
+    ),
+    (
+        "overlap with unknown trial",
+        cells("trials.csv", {"trial_id": RCT}, {"overlaps_with": "ghost-trial", "overlap_note": "x"}),
+        "trials.csv",
+        "overlaps_with",
+        "'ghost-trial' is not a trial_id in trials",
+    ),
+    (
+        "overlap without a note",
+        cells("trials.csv", {"trial_id": SINGLE["trial_id"]}, {"overlaps_with": RCT, "overlap_note": ""}),
+        "trials.csv",
+        "overlap_note",
+        "say who overlaps with whom",
+    ),
+    (
+        "overlap both ways",
+        lambda d: (
+            cells("trials.csv", {"trial_id": RCT}, {"overlaps_with": SINGLE["trial_id"], "overlap_note": "x"})(d),
+            cells("trials.csv", {"trial_id": SINGLE["trial_id"]}, {"overlaps_with": RCT, "overlap_note": "x"})(d),
+        )[1],
+        "trials.csv",
+        "overlaps_with",
+        "list each other",
+    ),
+    (
+        "related trials disagree",
+        cells("trials.csv", {"trial_id": MARROW["trial_id"]}, {"registry_ids": ADIPOSE["registry_ids"], "notes": "", "overlap_note": ""}),
+        "trials.csv",
+        "cell_source",
+        "which shares its registry id or participants, says",
+    ),
+    (
+        "unknown column in not_reported",
+        set_cell("trials.csv", {"trial_id": RCT}, "not_reported", "shoe_size"),
+        "trials.csv",
+        "not_reported",
+        "'shoe_size' is not a column of trials",
+    ),
+    (
+        "record without a trial",
+        set_cell("studies.csv", {"study_id": RCT_RECORD}, "trial_id", ""),
+        "studies.csv",
+        "trial_id",
+        "a clinical record needs its trial_id",
+    ),
+    (
+        "record of an unknown trial",
+        set_cell("studies.csv", {"study_id": RCT_RECORD}, "trial_id", "ghost-trial"),
+        "studies.csv",
+        "trial_id",
+        "'ghost-trial' is not a trial_id in trials.csv",
+    ),
+    (
+        "registration of another trial",
+        set_cell("studies.csv", {"study_id": REGISTRY}, "registry_ids", "NCT09999999"),
+        "studies.csv",
+        "registry_ids",
+        "NCT09999999 not among the registry_ids of trial",
+    ),
+    (
+        "press release called peer reviewed",
+        set_cell("studies.csv", {"study_id": first("studies.csv", record_kind="press_release")["study_id"]}, "publication_type", "peer_reviewed"),
+        "studies.csv",
+        "publication_type",
+        "a press-release record is not peer reviewed",
+    ),
+    (
+        "trial without records",
+        lambda d: (
+            set_cell("studies.csv", {"study_id": REGISTRY}, "trial_id", RCT)(d) if first("studies.csv", study_id=REGISTRY)["trial_id"] != RCT else 0
+        ),
+        "trials.csv",
+        "trial_id",
+        "has no record in studies.csv",
+    ),
+    (
+        "peer-reviewed results without a results record",
+        set_cell("studies.csv", {"study_id": RCT_RECORD}, "record_kind", "protocol"),
+        "trials.csv",
+        "results",
+        "peer_reviewed results need a results",
+    ),
     # outcomes
-    ("slope per period", cells("clinical_outcomes.csv", {"outcome_id": OUTCOME}, {"measure": "alsfrs_r_slope_post", "unit": "points/period"}),
-     "clinical_outcomes.csv", "unit", "slopes are stored per month ('points/month')"),
-    ("slope sign contradicts its note", cells("clinical_outcomes.csv", {"outcome_id": OUTCOME},
-                                              {"measure": "alsfrs_r_slope_post", "unit": "points/month", "mean": "0.28", "notes": "ALSFRS-R continued to decline"}),
-     "clinical_outcomes.csv", "mean", "is positive but notes describe a decline"),
-    ("safety count without its definition", set_cell("clinical_outcomes.csv", {"outcome_id": DEATHS}, "definition", ""),
-     "clinical_outcomes.csv", "definition", "deaths counts need the source's definition"),
-    ("outcome of a missing arm", set_cell("clinical_outcomes.csv", {"outcome_id": OUTCOME}, "arm", "ghost"),
-     "clinical_outcomes.csv", None, "refers to a missing record"),
+    (
+        "slope per period",
+        cells("clinical_outcomes.csv", {"outcome_id": OUTCOME}, {"measure": "alsfrs_r_slope_post", "unit": "points/period"}),
+        "clinical_outcomes.csv",
+        "unit",
+        "slopes are stored per month ('points/month')",
+    ),
+    (
+        "slope sign contradicts its note",
+        cells(
+            "clinical_outcomes.csv",
+            {"outcome_id": OUTCOME},
+            {"measure": "alsfrs_r_slope_post", "unit": "points/month", "mean": "0.28", "notes": "ALSFRS-R continued to decline"},
+        ),
+        "clinical_outcomes.csv",
+        "mean",
+        "is positive but notes describe a decline",
+    ),
+    (
+        "safety count without its definition",
+        set_cell("clinical_outcomes.csv", {"outcome_id": DEATHS}, "definition", ""),
+        "clinical_outcomes.csv",
+        "definition",
+        "deaths counts need the source's definition",
+    ),
+    (
+        "outcome of a missing arm",
+        set_cell("clinical_outcomes.csv", {"outcome_id": OUTCOME}, "arm", "ghost"),
+        "clinical_outcomes.csv",
+        None,
+        "refers to a missing record",
+    ),
     # background, screening, bias, GRADE
-    ("study without identifier", lambda d: (clear_identifiers("Najafi2023")(d),
-                                            cells("studies.csv", {"study_id": "Najafi2023"}, {"volume": "", "pages": "", "source_url": "https://pubmed.ncbi.nlm.nih.gov/37427325/"})(d))[1],
-     "studies.csv", "doi", "needs an identifier"),
-    ("interval bounds reversed", set_cell("background_facts.csv", {"fact_id": FACT["fact_id"]}, "value_low", str(float(FACT["value_high"]) + 1)),
-     "background_facts.csv", "value_low", "exceeds upper bound"),
-    ("fact cites a missing source", set_cell("background_facts.csv", {"fact_id": FACT["fact_id"]}, "study_id", "Ghost2020"),
-     "background_facts.csv", None, "refers to a missing record"),
-    ("arm of a missing trial", set_cell("clinical_arms.csv", {"trial_id": RCT, "arm": RCT_ARM}, "trial_id", "ghost-trial"),
-     "clinical_arms.csv", None, "refers to a missing record"),
-    ("exclusion without reason", set_cell("screening_log.csv", {"exclusion_reason": "not_msc", "title_abstract_decision": "exclude"}, "exclusion_reason", ""),
-     "screening_log.csv", "exclusion_reason", "needs a PRISMA reason"),
-    ("included study missing from screening", set_cell("screening_log.csv", {"study_id": RCT_RECORD}, "full_text_decision", "not_assessed"),
-     "studies.csv", "study_id", "is not recorded as included in screening_log.csv"),
-    ("search count off", set_cell("search_log.csv", {"search_id": first("search_log.csv", records_identified="!0")["search_id"]}, "records_identified", "999"),
-     "search_log.csv", "records_identified", "999 records, but screening_log.csv has"),
-    ("judgement not of the tool", set_cell("risk_of_bias.csv", {"assessed": RCT, "tool": "RoB2", "domain": "overall"}, "judgement", "critical"),
-     "risk_of_bias.csv", "judgement", "'critical' is not a RoB2 judgement"),
-    ("assessment names a missing report", set_cell("risk_of_bias.csv", {"assessed": RCT, "tool": "RoB2", "domain": "overall"}, "report", "Ghost2020"),
-     "risk_of_bias.csv", "report", "'Ghost2020' is not a study_id in studies.csv"),
-    ("trial without bias assessment", set_cell("risk_of_bias.csv", {"assessed": RCT, "tool": "RoB2", "domain": "overall"}, "domain", "general"),
-     "trials.csv", "trial_id", "has results but no RoB2 assessment"),
-    ("animal study missing a SYRCLE item", lambda d: drop_rows(d / "risk_of_bias.csv", lambda r: r["tool"] == "SYRCLE" and r["assessed"] == ANIMAL
-                                                                                   and r["domain"].startswith("7 ")),
-     "preclinical_studies.csv", "study_id", "has no SYRCLE judgement for item(s) 7"),
-    ("undated record not keyed nd", set_cell("studies.csv", {"study_id": ANIMAL}, "year", ""),
-     "studies.csv", "year", "keyed ...nd or PMIDnnnn, may leave it blank"),
-    ("published record without a title", set_cell("studies.csv", {"study_id": "Uccelli2012"}, "title", ""),
-     "studies.csv", "title", "known from a review's table"),
-    ("GRADE certainty does not add up", set_cell("grade.csv", {"outcome_id": "any_sae"}, "certainty", "moderate"),
-     "grade.csv", "certainty", "does not follow from the ratings"),
-    ("GRADE refers to a missing outcome", set_cell("grade.csv", {"outcome_id": "responders"}, "comparison_key", "rr_survival"),
-     "grade.csv", "comparison_key", "'rr_survival' is not a synthesis comparison"),
+    (
+        "study without identifier",
+        lambda d: (
+            clear_identifiers("Najafi2023")(d),
+            cells("studies.csv", {"study_id": "Najafi2023"}, {"volume": "", "pages": "", "source_url": "https://pubmed.ncbi.nlm.nih.gov/37427325/"})(
+                d
+            ),
+        )[1],
+        "studies.csv",
+        "doi",
+        "needs an identifier",
+    ),
+    (
+        "interval bounds reversed",
+        set_cell("background_facts.csv", {"fact_id": FACT["fact_id"]}, "value_low", str(float(FACT["value_high"]) + 1)),
+        "background_facts.csv",
+        "value_low",
+        "exceeds upper bound",
+    ),
+    (
+        "fact cites a missing source",
+        set_cell("background_facts.csv", {"fact_id": FACT["fact_id"]}, "study_id", "Ghost2020"),
+        "background_facts.csv",
+        None,
+        "refers to a missing record",
+    ),
+    (
+        "arm of a missing trial",
+        set_cell("clinical_arms.csv", {"trial_id": RCT, "arm": RCT_ARM}, "trial_id", "ghost-trial"),
+        "clinical_arms.csv",
+        None,
+        "refers to a missing record",
+    ),
+    (
+        "exclusion without reason",
+        set_cell("screening_log.csv", {"exclusion_reason": "not_msc", "title_abstract_decision": "exclude"}, "exclusion_reason", ""),
+        "screening_log.csv",
+        "exclusion_reason",
+        "needs a PRISMA reason",
+    ),
+    (
+        "included study missing from screening",
+        set_cell("screening_log.csv", {"study_id": RCT_RECORD}, "full_text_decision", "not_assessed"),
+        "studies.csv",
+        "study_id",
+        "is not recorded as included in screening_log.csv",
+    ),
+    (
+        "search count off",
+        set_cell("search_log.csv", {"search_id": first("search_log.csv", records_identified="!0")["search_id"]}, "records_identified", "999"),
+        "search_log.csv",
+        "records_identified",
+        "999 records, but screening_log.csv has",
+    ),
+    (
+        "judgement not of the tool",
+        set_cell("risk_of_bias.csv", {"assessed": RCT, "tool": "RoB2", "domain": "overall"}, "judgement", "critical"),
+        "risk_of_bias.csv",
+        "judgement",
+        "'critical' is not a RoB2 judgement",
+    ),
+    (
+        "assessment names a missing report",
+        set_cell("risk_of_bias.csv", {"assessed": RCT, "tool": "RoB2", "domain": "overall"}, "report", "Ghost2020"),
+        "risk_of_bias.csv",
+        "report",
+        "'Ghost2020' is not a study_id in studies.csv",
+    ),
+    (
+        "trial without bias assessment",
+        set_cell("risk_of_bias.csv", {"assessed": RCT, "tool": "RoB2", "domain": "overall"}, "domain", "general"),
+        "trials.csv",
+        "trial_id",
+        "has results but no RoB2 assessment",
+    ),
+    (
+        "animal study missing a SYRCLE item",
+        lambda d: drop_rows(d / "risk_of_bias.csv", lambda r: r["tool"] == "SYRCLE" and r["assessed"] == ANIMAL and r["domain"].startswith("7 ")),
+        "preclinical_studies.csv",
+        "study_id",
+        "has no SYRCLE judgement for item(s) 7",
+    ),
+    (
+        "undated record not keyed nd",
+        set_cell("studies.csv", {"study_id": ANIMAL}, "year", ""),
+        "studies.csv",
+        "year",
+        "keyed ...nd or PMIDnnnn, may leave it blank",
+    ),
+    (
+        "published record without a title",
+        set_cell("studies.csv", {"study_id": "Uccelli2012"}, "title", ""),
+        "studies.csv",
+        "title",
+        "known from a review's table",
+    ),
+    (
+        "GRADE certainty does not add up",
+        set_cell("grade.csv", {"outcome_id": "any_sae"}, "certainty", "moderate"),
+        "grade.csv",
+        "certainty",
+        "does not follow from the ratings",
+    ),
+    (
+        "GRADE refers to a missing outcome",
+        set_cell("grade.csv", {"outcome_id": "responders"}, "comparison_key", "rr_survival"),
+        "grade.csv",
+        "comparison_key",
+        "'rr_survival' is not a synthesis comparison",
+    ),
 ]
 
 

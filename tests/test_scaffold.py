@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from alsmsc import dataset
+
 from .conftest import alsmsc, copy_project
 
 pytestmark = pytest.mark.fixture_data
@@ -12,8 +13,25 @@ pytestmark = pytest.mark.fixture_data
 
 def test_new_clinical_study_is_scaffolded_and_valid(tmp_path):
     root = copy_project(tmp_path / "p")
-    proc = alsmsc(root, "new-study", "Fixture2026", "--trial", "fixture-ph1", "--author", "Fixture", "--year", "2026", "--title", "A fixture study",
-                  "--url", "https://doi.org/10.1234/fixture.1", "--verified-from", "abstract", "--doi", "10.1234/fixture.1")
+    proc = alsmsc(
+        root,
+        "new-study",
+        "Fixture2026",
+        "--trial",
+        "fixture-ph1",
+        "--author",
+        "Fixture",
+        "--year",
+        "2026",
+        "--title",
+        "A fixture study",
+        "--url",
+        "https://doi.org/10.1234/fixture.1",
+        "--verified-from",
+        "abstract",
+        "--doi",
+        "10.1234/fixture.1",
+    )
     assert proc.returncode == 0, proc.stderr
     t = dataset.load(root / "data", ["clinical_arms"])
     record = t["studies"].set_index("study_id").loc["Fixture2026"]
@@ -22,9 +40,29 @@ def test_new_clinical_study_is_scaffolded_and_valid(tmp_path):
     assert trial["cell_source"] == "not_reported" and "n_enrolled" in trial["not_reported"] and "dose" in trial["not_reported"]
     assert dataset.validate(root / "data") == []
     # a second record of the same trial adds no second trial
-    proc = alsmsc(root, "new-study", "NCT09999998", "--trial", "fixture-ph1", "--kind", "registration", "--author", "", "--year", "2025",
-                  "--title", "Registration", "--url", "https://clinicaltrials.gov/study/NCT09999998", "--verified-from", "registry",
-                  "--registry-ids", "NCT09999998", "--publication-type", "registry_only")
+    proc = alsmsc(
+        root,
+        "new-study",
+        "NCT09999998",
+        "--trial",
+        "fixture-ph1",
+        "--kind",
+        "registration",
+        "--author",
+        "",
+        "--year",
+        "2025",
+        "--title",
+        "Registration",
+        "--url",
+        "https://clinicaltrials.gov/study/NCT09999998",
+        "--verified-from",
+        "registry",
+        "--registry-ids",
+        "NCT09999998",
+        "--publication-type",
+        "registry_only",
+    )
     assert proc.returncode == 0, proc.stderr
     t = dataset.load(root / "data", ["trials", "studies"])
     assert (t["trials"]["trial_id"] == "fixture-ph1").sum() == 1 and (t["studies"]["trial_id"] == "fixture-ph1").sum() == 2
@@ -32,15 +70,49 @@ def test_new_clinical_study_is_scaffolded_and_valid(tmp_path):
 
 def test_a_forbidden_source_is_refused(tmp_path):
     root = copy_project(tmp_path / "p")
-    proc = alsmsc(root, "new-study", "Fixture2026", "--trial", "fixture-ph1", "--author", "Fixture", "--year", "2026", "--title", "x",
-                  "--url", "https://tomesphere.com/paper/x", "--verified-from", "abstract", "--doi", "10.1234/fixture.1")
+    proc = alsmsc(
+        root,
+        "new-study",
+        "Fixture2026",
+        "--trial",
+        "fixture-ph1",
+        "--author",
+        "Fixture",
+        "--year",
+        "2026",
+        "--title",
+        "x",
+        "--url",
+        "https://tomesphere.com/paper/x",
+        "--verified-from",
+        "abstract",
+        "--doi",
+        "10.1234/fixture.1",
+    )
     assert proc.returncode == 1 and "tomesphere.com is never evidence" in proc.stderr
 
 
 def test_invalid_new_study_is_refused_and_files_restored(tmp_path):
     root = copy_project(tmp_path / "p")
     before = {p.name: p.read_bytes() for p in (root / "data").iterdir()}
-    proc = alsmsc(root, "new-study", "Fixture2026", "--trial", "fixture-ph1", "--author", "Fixture", "--year", "2026", "--title", "x",
-                  "--url", "https://doi.org/10.1234/x", "--verified-from", "abstract", "--doi", "not-a-doi")
+    proc = alsmsc(
+        root,
+        "new-study",
+        "Fixture2026",
+        "--trial",
+        "fixture-ph1",
+        "--author",
+        "Fixture",
+        "--year",
+        "2026",
+        "--title",
+        "x",
+        "--url",
+        "https://doi.org/10.1234/x",
+        "--verified-from",
+        "abstract",
+        "--doi",
+        "not-a-doi",
+    )
     assert proc.returncode == 1 and "'not-a-doi' is not a well-formed doi" in proc.stderr
     assert {p.name: p.read_bytes() for p in (root / "data").iterdir()} == before

@@ -9,22 +9,32 @@ from alsmsc.dataset.source_policy import HostPolicy, split_urls
 
 from .conftest import ROOT
 
-POLICY = HostPolicy([("doi.org", "authoritative", "doi"), ("bmj.com", "authoritative", "publisher"),
-                     ("ctv.veeva.com", "secondary", "registry_mirror"), ("scribd.com", "never", "document_sharing"),
-                     ("qa00.mdedge.com", "never", "unrelated_mirror"), ("mdedge.com", "secondary", "news")])
+POLICY = HostPolicy(
+    [
+        ("doi.org", "authoritative", "doi"),
+        ("bmj.com", "authoritative", "publisher"),
+        ("ctv.veeva.com", "secondary", "registry_mirror"),
+        ("scribd.com", "never", "document_sharing"),
+        ("qa00.mdedge.com", "never", "unrelated_mirror"),
+        ("mdedge.com", "secondary", "news"),
+    ]
+)
 
 
-@pytest.mark.parametrize("url,category", [
-    ("https://doi.org/10.1/x", "authoritative"),
-    ("https://jnnp.bmj.com/content/1", "authoritative"),        # a subdomain inherits its host's category
-    ("https://pt.scribd.com/doc/1", "never"),
-    ("https://qa00.mdedge.com/x", "never"),                     # the longest listed suffix wins
-    ("https://www.mdedge.com/x", "secondary"),
-    ("http://47.251.13.51:8081/25298304", "never"),             # a bare IP address is never evidence
-    ("https://notdoi.org/x", None),                             # a suffix must end at a label boundary
-    ("ftp://doi.org/x", None),
-    ("not a url", None),
-])
+@pytest.mark.parametrize(
+    "url,category",
+    [
+        ("https://doi.org/10.1/x", "authoritative"),
+        ("https://jnnp.bmj.com/content/1", "authoritative"),  # a subdomain inherits its host's category
+        ("https://pt.scribd.com/doc/1", "never"),
+        ("https://qa00.mdedge.com/x", "never"),  # the longest listed suffix wins
+        ("https://www.mdedge.com/x", "secondary"),
+        ("http://47.251.13.51:8081/25298304", "never"),  # a bare IP address is never evidence
+        ("https://notdoi.org/x", None),  # a suffix must end at a label boundary
+        ("ftp://doi.org/x", None),
+        ("not a url", None),
+    ],
+)
 def test_hosts_are_classified(url, category):
     assert POLICY.classify(url).category == category
 

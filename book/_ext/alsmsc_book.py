@@ -108,7 +108,9 @@ def add_vega_to_chart_pages(app, pagename, templatename, context, doctree) -> No
     for script in context.get("script_files", []):
         attributes = getattr(script, "attributes", {})
         # Inline scripts are registered with filename None or "" depending on the caller: compare their bodies.
-        key = ("inline", attributes["body"]) if "body" in attributes else (getattr(script, "filename", str(script)), tuple(sorted(attributes.items())))
+        key = (
+            ("inline", attributes["body"]) if "body" in attributes else (getattr(script, "filename", str(script)), tuple(sorted(attributes.items())))
+        )
         if key not in seen:
             seen.add(key)
             unique.append(script)

@@ -47,9 +47,16 @@ def facts_by_id(facts: pd.DataFrame) -> dict[str, str]:
 
 
 RISK_FACTORS = {  # fact_id prefix pattern -> factor label
-    "lead": "Lead", "pesticides": "Pesticides", "military": "Military service", "head": "Head trauma or injury",
-    "electric_shock": "Electric shock", "elf_emf": "Electromagnetic fields", "emf": "Electromagnetic fields",
-    "metals": "Metals", "professional_sports": "Professional sports", "physical_activity": "Physical activity",
+    "lead": "Lead",
+    "pesticides": "Pesticides",
+    "military": "Military service",
+    "head": "Head trauma or injury",
+    "electric_shock": "Electric shock",
+    "elf_emf": "Electromagnetic fields",
+    "emf": "Electromagnetic fields",
+    "metals": "Metals",
+    "professional_sports": "Professional sports",
+    "physical_activity": "Physical activity",
     "smoking": "Smoking",
 }
 
@@ -70,17 +77,19 @@ def risk_factor_table(facts: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFram
     env = env[env["factor"].notna()]
     authors = dict(zip(studies["study_id"], studies["first_author"]))
     years = dict(zip(studies["study_id"], studies["year"]))
-    table = pd.DataFrame({
-        "Factor": env["factor"],
-        "Estimate": pd.to_numeric(env["value"]).astype(float),
-        "Measure": env["unit"],
-        "95% CI low": env["value_low"].astype(float),
-        "95% CI high": env["value_high"].astype(float),
-        "Source": [f"{authors.get(s, s)} {years.get(s, '')}".strip() for s in env["study_id"]],
-        "study_id": env["study_id"],
-        "Population": env["population"],
-        "Includes 1": [(lo <= 1 <= hi) for lo, hi in zip(env["value_low"].astype(float), env["value_high"].astype(float))],
-    })
+    table = pd.DataFrame(
+        {
+            "Factor": env["factor"],
+            "Estimate": pd.to_numeric(env["value"]).astype(float),
+            "Measure": env["unit"],
+            "95% CI low": env["value_low"].astype(float),
+            "95% CI high": env["value_high"].astype(float),
+            "Source": [f"{authors.get(s, s)} {years.get(s, '')}".strip() for s in env["study_id"]],
+            "study_id": env["study_id"],
+            "Population": env["population"],
+            "Includes 1": [(lo <= 1 <= hi) for lo, hi in zip(env["value_low"].astype(float), env["value_high"].astype(float))],
+        }
+    )
     return table.sort_values(["Factor", "Source"]).reset_index(drop=True)
 
 
@@ -88,15 +97,25 @@ def risk_factor_chart(table: pd.DataFrame) -> alt.LayerChart:
     """Pooled odds or risk ratios with 95% CIs, log scale; one row per meta-analytic estimate."""
     frame = table.assign(label=table["Factor"] + " — " + table["Source"])
     order = frame["label"].tolist()
-    tooltip = [alt.Tooltip("Factor:N"), alt.Tooltip("Source:N"), alt.Tooltip("Measure:N"),
-               alt.Tooltip("Estimate:Q", format=".2f"), alt.Tooltip("95% CI low:Q", format=".2f"),
-               alt.Tooltip("95% CI high:Q", format=".2f"), alt.Tooltip("Population:N")]
+    tooltip = [
+        alt.Tooltip("Factor:N"),
+        alt.Tooltip("Source:N"),
+        alt.Tooltip("Measure:N"),
+        alt.Tooltip("Estimate:Q", format=".2f"),
+        alt.Tooltip("95% CI low:Q", format=".2f"),
+        alt.Tooltip("95% CI high:Q", format=".2f"),
+        alt.Tooltip("Population:N"),
+    ]
     base = alt.Chart(frame).encode(y=alt.Y("label:N", sort=order, title=None))
     scale = alt.Scale(type="log", domain=[0.4, 10])
     return alt.layer(
         alt.Chart(pd.DataFrame({"one": [1.0]})).mark_rule(strokeDash=[4, 4], color="#555").encode(x=alt.X("one:Q", scale=scale)),
-        base.mark_rule().encode(x=alt.X("95% CI low:Q", scale=scale, title="Pooled odds or risk ratio (log scale; > 1 = higher risk)"),
-                                x2="95% CI high:Q", color=alt.Color("Factor:N", legend=None), tooltip=tooltip),
+        base.mark_rule().encode(
+            x=alt.X("95% CI low:Q", scale=scale, title="Pooled odds or risk ratio (log scale; > 1 = higher risk)"),
+            x2="95% CI high:Q",
+            color=alt.Color("Factor:N", legend=None),
+            tooltip=tooltip,
+        ),
         base.mark_point(filled=True, size=60).encode(x=alt.X("Estimate:Q", scale=scale), color=alt.Color("Factor:N", legend=None), tooltip=tooltip),
     ).properties(width="container", height=22 * len(frame))
 

@@ -12,14 +12,18 @@ from alsmsc.stats.measures import measure
 def drift(old_dir: Path, new_dir: Path, threshold: float) -> list[dict]:
     """Pooled estimates that moved by more than ``threshold`` (relative, on the analysis scale) or whose 95% CI now
     crosses, or no longer crosses, the null. These make a release a 'material update'."""
-    from alsmsc.analyses import synthesis
     reads = ["clinical_outcomes", "clinical_arms", "trials", "preclinical_studies"]
     after = synthesis.build_all(dataset.load(new_dir, reads))
     try:
         before = synthesis.build_all(dataset.load(old_dir, reads))
     except (KeyError, ValueError):  # the previous version has another data model (a major version)
-        return [{"comparison": "all", "reason": "the previous version has another data model; every comparison was rebuilt "
-                                                "from re-verified data, so compare the conclusions, not the numbers"}]
+        return [
+            {
+                "comparison": "all",
+                "reason": "the previous version has another data model; every comparison was rebuilt "
+                "from re-verified data, so compare the conclusions, not the numbers",
+            }
+        ]
     flags = []
     for key, new in after.items():
         old = before.get(key)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from alsmsc.stats.measures import measure
 from alsmsc.analyses.synthesis import Comparison, back_transform, pooled_label
+from alsmsc.stats.measures import measure
 
 CERTAINTY_LABEL = {"high": "⊕⊕⊕⊕ High", "moderate": "⊕⊕⊕◯ Moderate", "low": "⊕⊕◯◯ Low", "very_low": "⊕◯◯◯ Very low"}
 
@@ -30,8 +30,10 @@ def effect_text(c: Comparison) -> str:
     if len(c.rows) == 1 and measure(c.measure).proportion:
         row = c.rows.iloc[0]
         lo, hi = back_transform(c, [row["ci_lb"], row["ci_ub"]])
-        return (f"one trial ({row['study']}): {int(row['events'])}/{int(row['total'])} ({100 * row['events'] / row['total']:.3g}%; "
-                f"exact 95% CI {100 * lo:.3g}% to {100 * hi:.3g}%); not pooled")
+        return (
+            f"one trial ({row['study']}): {int(row['events'])}/{int(row['total'])} ({100 * row['events'] / row['total']:.3g}%; "
+            f"exact 95% CI {100 * lo:.3g}% to {100 * hi:.3g}%); not pooled"
+        )
     if len(c.rows) == 1:
         row = c.rows.iloc[0]
         est, lo, hi = back_transform(c, [row["yi"], row["ci_lb"], row["ci_ub"]])
@@ -47,17 +49,25 @@ def randomised_evidence(trials: pd.DataFrame) -> str:
     met = r[r["primary_endpoint_met"] == "yes"]
     not_met = r[r["primary_endpoint_met"] == "no"]
     p3 = r[r["phase"] == "3"]
-    return (f"{len(r)} randomised trials with results ({len(p3)} phase 3); primary endpoint met in {len(met)}"
-            + (f" ({', '.join(met['name'])})" if len(met) else "") + f", not met in {len(not_met)}"
-            + (f" ({', '.join(not_met['name'])})" if len(not_met) else ""))
+    return (
+        f"{len(r)} randomised trials with results ({len(p3)} phase 3); primary endpoint met in {len(met)}"
+        + (f" ({', '.join(met['name'])})" if len(met) else "")
+        + f", not met in {len(not_met)}"
+        + (f" ({', '.join(not_met['name'])})" if len(not_met) else "")
+    )
 
 
 def summary_of_findings(grade: pd.DataFrame, comparisons: dict[str, Comparison], trials: pd.DataFrame | None = None) -> pd.DataFrame:
     rows = []
     for _, g in grade.iterrows():
         c = comparisons[g["comparison_key"]]
-        row = {"Outcome": g["outcome"], "Effect measure": f"{g['effect_measure']} ({g['units']}; {g['direction']})",
-               "Trials": len(c.rows), "Participants": participants(c), "Effect": effect_text(c)}
+        row = {
+            "Outcome": g["outcome"],
+            "Effect measure": f"{g['effect_measure']} ({g['units']}; {g['direction']})",
+            "Trials": len(c.rows),
+            "Participants": participants(c),
+            "Effect": effect_text(c),
+        }
         if trials is not None and g["comparison_key"] in ("md_alsfrs_r_change", "rr_responders"):
             row["Effect"] += ". All randomised evidence: " + randomised_evidence(trials)
         row.update({"Certainty": CERTAINTY_LABEL[g["certainty"]], "Why": g["reasons"], "What it means": g["plain_language"]})

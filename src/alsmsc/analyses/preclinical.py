@@ -51,12 +51,15 @@ def counts(pre: pd.DataFrame) -> dict[str, int]:
         "n_preclinical_with_survival_numbers": len(survival_numbers),
         "n_preclinical_with_survival_change": int(pre["survival_change_percent"].notna().sum()),
         "n_preclinical_secondary": int((pre["verified_from"] == "secondary_source").sum()),
-        "n_preclinical_null_or_negative": int(pre[[f"{o}_direction" for o, _ in OUTCOMES]].isin(["no_difference", "favours_control"]).any(axis=1).sum()),
+        "n_preclinical_null_or_negative": int(
+            pre[[f"{o}_direction" for o, _ in OUTCOMES]].isin(["no_difference", "favours_control"]).any(axis=1).sum()
+        ),
     }
 
 
 def direction_summary(pre: pd.DataFrame) -> pd.DataFrame:
-    """Per outcome, in the disease models (spontaneous canine disease apart): experiments measuring it, how many favour MSC, show no clear difference or favour control, and an
+    """Per outcome, in the disease models (spontaneous canine disease apart): experiments measuring it, how many
+    favour MSC, show no clear difference or favour control, and an
     exact two-sided sign test of favours-MSC against favours-control (experiments with no clear difference carry no
     direction and are left out of the test, as SWiM's sign test does)."""
     from scipy.stats import binomtest
@@ -68,9 +71,17 @@ def direction_summary(pre: pd.DataFrame) -> pd.DataFrame:
         pos, none, neg = int((d == "favours_msc").sum()), int((d == "no_difference").sum()), int((d == "favours_control").sum())
         k = pos + none + neg
         p = binomtest(pos, pos + neg).pvalue if pos + neg else float("nan")
-        rows.append({"Outcome": label, "Experiments measuring it": k, "Favour MSC": pos, "No clear difference": none, "Favour control": neg,
-                     "Share favouring MSC": f"{100 * pos / k:.0f}%" if k else "—",
-                     "Sign test p (MSC vs control directions)": "—" if pos + neg == 0 else f"{p:.2g}"})
+        rows.append(
+            {
+                "Outcome": label,
+                "Experiments measuring it": k,
+                "Favour MSC": pos,
+                "No clear difference": none,
+                "Favour control": neg,
+                "Share favouring MSC": f"{100 * pos / k:.0f}%" if k else "—",
+                "Sign test p (MSC vs control directions)": "—" if pos + neg == 0 else f"{p:.2g}",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -95,24 +106,41 @@ def subgroup_directions(pre: pd.DataFrame, outcome: str = "survival") -> pd.Data
         values = d.assign(group=d[col].fillna("not reported").astype(str).str.split(";")).explode("group")
         for group, g in values.groupby("group", sort=True):
             dirs = g[f"{outcome}_direction"]
-            rows.append({"Grouped by": title, "Group": SOURCE_LABELS.get(group, group.replace("_", " ")), "Experiments": len(g),
-                         "Favour MSC": int((dirs == "favours_msc").sum()), "No clear difference": int((dirs == "no_difference").sum()),
-                         "Favour control": int((dirs == "favours_control").sum())})
+            rows.append(
+                {
+                    "Grouped by": title,
+                    "Group": SOURCE_LABELS.get(group, group.replace("_", " ")),
+                    "Experiments": len(g),
+                    "Favour MSC": int((dirs == "favours_msc").sum()),
+                    "No clear difference": int((dirs == "no_difference").sum()),
+                    "Favour control": int((dirs == "favours_control").sum()),
+                }
+            )
     return pd.DataFrame(rows, columns=["Grouped by", "Group", "Experiments", "Favour MSC", "No clear difference", "Favour control"])
 
 
 def table(pre: pd.DataFrame) -> pd.DataFrame:
     frame = pre.sort_values(["study_id", "experiment"])
     arrow = lambda v: f"{SYMBOL.get(v, '')} {DIRECTION_LABELS.get(v, str(v).replace('_', ' '))}".strip()  # noqa: E731
-    return pd.DataFrame({
-        "Experiment": [_label(r) for _, r in frame.iterrows()], "Species": frame["species"], "Model": frame["model"],
-        "MSC source": frame["msc_source"].map(lambda v: SOURCE_LABELS.get(v, v)), "Product": frame["product"].str.replace("_", " "),
-        "Modification": frame["modification"], "Route": frame["route"].fillna("not reported").str.replace(";", ", ").str.replace("_", " "),
-        "Timing": frame["timing"].str.replace("_", " "), "MSC / control (n)": [f"{a if pd.notna(a) else '?'} / {b if pd.notna(b) else '?'}" for a, b in zip(frame["n_msc"], frame["n_control"])],
-        "Onset": frame["onset_direction"].map(arrow), "Survival": frame["survival_direction"].map(arrow),
-        "Motor": frame["motor_direction"].map(arrow), "Motor neurons": frame["mn_count_direction"].map(arrow),
-        "Survival change (%)": frame["survival_change_percent"], "Verified from": frame["verified_from"].str.replace("_", " "),
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "Experiment": [_label(r) for _, r in frame.iterrows()],
+            "Species": frame["species"],
+            "Model": frame["model"],
+            "MSC source": frame["msc_source"].map(lambda v: SOURCE_LABELS.get(v, v)),
+            "Product": frame["product"].str.replace("_", " "),
+            "Modification": frame["modification"],
+            "Route": frame["route"].fillna("not reported").str.replace(";", ", ").str.replace("_", " "),
+            "Timing": frame["timing"].str.replace("_", " "),
+            "MSC / control (n)": [f"{a if pd.notna(a) else '?'} / {b if pd.notna(b) else '?'}" for a, b in zip(frame["n_msc"], frame["n_control"])],
+            "Onset": frame["onset_direction"].map(arrow),
+            "Survival": frame["survival_direction"].map(arrow),
+            "Motor": frame["motor_direction"].map(arrow),
+            "Motor neurons": frame["mn_count_direction"].map(arrow),
+            "Survival change (%)": frame["survival_change_percent"],
+            "Verified from": frame["verified_from"].str.replace("_", " "),
+        }
+    ).reset_index(drop=True)
 
 
 def effect_direction_plot(pre: pd.DataFrame) -> alt.Chart:
@@ -123,29 +151,56 @@ def effect_direction_plot(pre: pd.DataFrame) -> alt.Chart:
         for outcome, label in OUTCOMES:
             v = r[f"{outcome}_direction"]
             if v in DIRECTION_LABELS:
-                rows.append({"experiment": _label(r), "outcome": label, "direction": DIRECTION_LABELS[v], "symbol": SYMBOL[v],
-                             "route": str(r["route"]).replace(";", ", ") if pd.notna(r["route"]) else "not reported",
-                             "timing": r["timing"], "source": SOURCE_LABELS.get(r["msc_source"], r["msc_source"])})
+                rows.append(
+                    {
+                        "experiment": _label(r),
+                        "outcome": label,
+                        "direction": DIRECTION_LABELS[v],
+                        "symbol": SYMBOL[v],
+                        "route": str(r["route"]).replace(";", ", ") if pd.notna(r["route"]) else "not reported",
+                        "timing": r["timing"],
+                        "source": SOURCE_LABELS.get(r["msc_source"], r["msc_source"]),
+                    }
+                )
     frame = pd.DataFrame(rows, columns=["experiment", "outcome", "direction", "symbol", "route", "timing", "source"])
     order = list(dict.fromkeys(frame["experiment"]))
-    colour = alt.Color("direction:N", title="Direction (source's conclusion)",
-                       scale=alt.Scale(domain=list(DIRECTION_LABELS.values()), range=["#009E73", "#999999", "#D55E00"]))
+    colour = alt.Color(
+        "direction:N",
+        title="Direction (source's conclusion)",
+        scale=alt.Scale(domain=list(DIRECTION_LABELS.values()), range=["#009E73", "#999999", "#D55E00"]),
+    )
     return (
-        alt.Chart(frame).mark_text(fontSize=14)
-        .encode(x=alt.X("outcome:N", title=None, sort=[label for _, label in OUTCOMES], axis=alt.Axis(labelAngle=0, orient="top")),
-                y=alt.Y("experiment:N", title=None, sort=order), text="symbol:N", color=colour,
-                tooltip=[alt.Tooltip("experiment:N", title="Experiment"), alt.Tooltip("outcome:N", title="Outcome"),
-                         alt.Tooltip("direction:N", title="Direction"), alt.Tooltip("route:N", title="Route"),
-                         alt.Tooltip("timing:N", title="Timing"), alt.Tooltip("source:N", title="Cell source")])
+        alt.Chart(frame)
+        .mark_text(fontSize=14)
+        .encode(
+            x=alt.X("outcome:N", title=None, sort=[label for _, label in OUTCOMES], axis=alt.Axis(labelAngle=0, orient="top")),
+            y=alt.Y("experiment:N", title=None, sort=order),
+            text="symbol:N",
+            color=colour,
+            tooltip=[
+                alt.Tooltip("experiment:N", title="Experiment"),
+                alt.Tooltip("outcome:N", title="Outcome"),
+                alt.Tooltip("direction:N", title="Direction"),
+                alt.Tooltip("route:N", title="Route"),
+                alt.Tooltip("timing:N", title="Timing"),
+                alt.Tooltip("source:N", title="Cell source"),
+            ],
+        )
         .properties(width=420, height=max(80, 18 * len(order)))
     )
 
 
 def lifespan_change(pre: pd.DataFrame) -> pd.DataFrame:
     d = disease_models(pre).dropna(subset=["survival_change_percent"]).sort_values("survival_change_percent")
-    return pd.DataFrame({"experiment": [_label(r) for _, r in d.iterrows()], "change": d["survival_change_percent"].astype(float),
-                         "route": d["route"].fillna("not reported").str.replace(";", ", "), "timing": d["timing"],
-                         "source": d["msc_source"].map(lambda v: SOURCE_LABELS.get(v, v))}).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "experiment": [_label(r) for _, r in d.iterrows()],
+            "change": d["survival_change_percent"].astype(float),
+            "route": d["route"].fillna("not reported").str.replace(";", ", "),
+            "timing": d["timing"],
+            "source": d["msc_source"].map(lambda v: SOURCE_LABELS.get(v, v)),
+        }
+    ).reset_index(drop=True)
 
 
 def lifespan_numbers(pre: pd.DataFrame) -> dict[str, object]:
@@ -158,10 +213,21 @@ def lifespan_numbers(pre: pd.DataFrame) -> dict[str, object]:
 def lifespan_plot(pre: pd.DataFrame) -> alt.LayerChart:
     """The % change in lifespan each source reports, unweighted (no precision is known), with the median."""
     frame = lifespan_change(pre)
-    points = alt.Chart(frame).mark_point(filled=True, size=70, color="#0072B2").encode(
-        x=alt.X("change:Q", title="Reported change in lifespan (%; unweighted)"), y=alt.Y("experiment:N", sort=frame["experiment"].tolist(), title=None),
-        tooltip=[alt.Tooltip("experiment:N", title="Experiment"), alt.Tooltip("change:Q", title="Change (%)"),
-                 alt.Tooltip("route:N", title="Route"), alt.Tooltip("timing:N", title="Timing"), alt.Tooltip("source:N", title="Source")])
+    points = (
+        alt.Chart(frame)
+        .mark_point(filled=True, size=70, color="#0072B2")
+        .encode(
+            x=alt.X("change:Q", title="Reported change in lifespan (%; unweighted)"),
+            y=alt.Y("experiment:N", sort=frame["experiment"].tolist(), title=None),
+            tooltip=[
+                alt.Tooltip("experiment:N", title="Experiment"),
+                alt.Tooltip("change:Q", title="Change (%)"),
+                alt.Tooltip("route:N", title="Route"),
+                alt.Tooltip("timing:N", title="Timing"),
+                alt.Tooltip("source:N", title="Source"),
+            ],
+        )
+    )
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#555", strokeDash=[4, 4]).encode(x="x:Q")
     layers = [zero, points]
     if len(frame):
@@ -173,19 +239,39 @@ def evidence_map(pre: pd.DataFrame) -> alt.Chart:
     """Experiments by cell source and route, one point per experiment and route, coloured by model."""
     rows = []
     for _, r in pre.iterrows():
-        for route in (str(r["route"]).split(";") if pd.notna(r["route"]) and str(r["route"]) else ["not reported"]):
-            rows.append({"experiment": _label(r), "source": SOURCE_LABELS.get(r["msc_source"], r["msc_source"]), "route": route.replace("_", " "),
-                         "model": r["model_class"], "product": str(r["product"]).replace("_", " "), "timing": r["timing"]})
+        for route in str(r["route"]).split(";") if pd.notna(r["route"]) and str(r["route"]) else ["not reported"]:
+            rows.append(
+                {
+                    "experiment": _label(r),
+                    "source": SOURCE_LABELS.get(r["msc_source"], r["msc_source"]),
+                    "route": route.replace("_", " "),
+                    "model": r["model_class"],
+                    "product": str(r["product"]).replace("_", " "),
+                    "timing": r["timing"],
+                }
+            )
     frame = pd.DataFrame(rows).sort_values(["source", "route", "experiment"]).reset_index(drop=True)
     pick = alt.selection_point(fields=["model"], bind="legend")
     return (
-        alt.Chart(frame).mark_circle(size=140, opacity=0.85)
-        .encode(x=alt.X("route:N", title="Route of administration"), y=alt.Y("source:N", title="MSC source"),
-                color=alt.Color("model:N", title="Model (click to filter)"), xOffset=alt.XOffset("experiment:N"),
-                opacity=alt.condition(pick, alt.value(0.9), alt.value(0.1)),
-                tooltip=[alt.Tooltip("experiment:N", title="Experiment"), alt.Tooltip("model:N", title="Model"), alt.Tooltip("source:N", title="Source"),
-                         alt.Tooltip("route:N", title="Route"), alt.Tooltip("product:N", title="Product"), alt.Tooltip("timing:N", title="Timing")])
-        .add_params(pick).properties(width="container", height=240)
+        alt.Chart(frame)
+        .mark_circle(size=140, opacity=0.85)
+        .encode(
+            x=alt.X("route:N", title="Route of administration"),
+            y=alt.Y("source:N", title="MSC source"),
+            color=alt.Color("model:N", title="Model (click to filter)"),
+            xOffset=alt.XOffset("experiment:N"),
+            opacity=alt.condition(pick, alt.value(0.9), alt.value(0.1)),
+            tooltip=[
+                alt.Tooltip("experiment:N", title="Experiment"),
+                alt.Tooltip("model:N", title="Model"),
+                alt.Tooltip("source:N", title="Source"),
+                alt.Tooltip("route:N", title="Route"),
+                alt.Tooltip("product:N", title="Product"),
+                alt.Tooltip("timing:N", title="Timing"),
+            ],
+        )
+        .add_params(pick)
+        .properties(width="container", height=240)
     )
 
 
@@ -200,8 +286,15 @@ def syrcle_profile(rob: pd.DataFrame, pre: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for domain in order:
         j = s.loc[s["domain"] == domain, "judgement"]
-        rows.append({"SYRCLE item": str(domain), "Studies": len(j), "Low": int((j == "low").sum()),
-                     "Unclear": int((j == "unclear").sum()), "High": int((j == "high").sum())})
+        rows.append(
+            {
+                "SYRCLE item": str(domain),
+                "Studies": len(j),
+                "Low": int((j == "low").sum()),
+                "Unclear": int((j == "unclear").sum()),
+                "High": int((j == "high").sum()),
+            }
+        )
     return pd.DataFrame(rows, columns=["SYRCLE item", "Studies", "Low", "Unclear", "High"])
 
 
@@ -222,8 +315,11 @@ def syrcle_numbers(rob: pd.DataFrame, pre: pd.DataFrame) -> dict[str, int]:
 
 def _preclinical_screen(screen: pd.DataFrame) -> pd.DataFrame:
     s = screen[screen["record_type"] == "preclinical"]
-    return s.assign(full_text_decision=s["full_text_decision"].fillna("").astype(str),
-                    exclusion_reason=s["exclusion_reason"].fillna("").astype(str), notes=s["notes"].fillna("").astype(str))
+    return s.assign(
+        full_text_decision=s["full_text_decision"].fillna("").astype(str),
+        exclusion_reason=s["exclusion_reason"].fillna("").astype(str),
+        notes=s["notes"].fillna("").astype(str),
+    )
 
 
 def _screen_category(s: pd.DataFrame) -> pd.Series:
@@ -243,9 +339,12 @@ def screening_summary(screen: pd.DataFrame) -> pd.DataFrame:
 def screening_numbers(screen: pd.DataFrame) -> dict[str, int]:
     s = _preclinical_screen(screen)
     decision = s["full_text_decision"]
-    return {"n_pre_screened": len(s), "n_pre_included_records": int((decision == "include").sum()),
-            "n_pre_held_back": int((decision == "not_retrieved").sum()),
-            "n_pre_excluded": int((~decision.isin(["include", "not_retrieved"])).sum())}
+    return {
+        "n_pre_screened": len(s),
+        "n_pre_included_records": int((decision == "include").sum()),
+        "n_pre_held_back": int((decision == "not_retrieved").sum()),
+        "n_pre_excluded": int((~decision.isin(["include", "not_retrieved"])).sum()),
+    }
 
 
 def held_back(screen: pd.DataFrame) -> pd.DataFrame:

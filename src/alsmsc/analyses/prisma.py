@@ -13,6 +13,7 @@ import pandas as pd
 
 from alsmsc.dataset.vocabulary import REASON_LABELS
 
+
 @dataclass
 class Flow:
     version: str
@@ -66,12 +67,18 @@ def flow(log: pd.DataFrame, studies: pd.DataFrame, version: str) -> Flow:
     prev_included = earlier[earlier["full_text_decision"] == "include"]
     return Flow(
         version=version,
-        databases=int((current["source"] == "databases").sum()), registers=int((current["source"] == "registers").sum()),
-        other_methods=int((current["source"] == "other_methods").sum()), duplicates=int(dup.sum()), screened=len(screened),
-        excluded_screening=int((screened["title_abstract_decision"] == "exclude").sum()), sought=len(sought),
-        not_retrieved=int((sought["full_text_decision"] == "not_retrieved").sum()), assessed=len(assessed),
+        databases=int((current["source"] == "databases").sum()),
+        registers=int((current["source"] == "registers").sum()),
+        other_methods=int((current["source"] == "other_methods").sum()),
+        duplicates=int(dup.sum()),
+        screened=len(screened),
+        excluded_screening=int((screened["title_abstract_decision"] == "exclude").sum()),
+        sought=len(sought),
+        not_retrieved=int((sought["full_text_decision"] == "not_retrieved").sum()),
+        assessed=len(assessed),
         excluded_full_text={REASON_LABELS.get(k, k): int(v) for k, v in sorted(excluded["exclusion_reason"].value_counts().items())},
-        new_reports=len(included), new_studies=_studies(included["study_id"].tolist(), studies),
+        new_reports=len(included),
+        new_studies=_studies(included["study_id"].tolist(), studies),
         previous_studies=_studies(prev_included["study_id"].tolist(), studies),
     )
 
@@ -94,11 +101,19 @@ def svg(f: Flow) -> str:
     W, L, R, BW, RW = 760, 20, 420, 360, 320
     parts = [
         # No fixed width: the viewBox lets the diagram shrink to the page column (and scale up in the SVG file).
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} 600" style="width:100%;max-width:{W}px;height:auto" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" role="img">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} 600" style="width:100%;max-width:{W}px;height:auto" '
+        'font-family="DejaVu Sans, Helvetica, Arial, sans-serif" role="img">',
         f"<title>PRISMA 2020 flow diagram, dataset version {html.escape(f.version)}</title>",
-        '<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="7" refY="3" orient="auto"><path d="M0,0 L7,3 L0,6 Z" fill="#333"/></marker></defs>',
+        '<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="7" refY="3" orient="auto">'
+        '<path d="M0,0 L7,3 L0,6 Z" fill="#333"/></marker></defs>',
         _box(L, 10, W - 40, 30, [f"Studies included in the previous version: {f.previous_studies}"], "#eef3f8"),
-        _box(L, 60, BW, 70, ["Records identified", f"databases and journal pages: {f.databases}", f"registers: {f.registers}; other methods: {f.other_methods}"]),
+        _box(
+            L,
+            60,
+            BW,
+            70,
+            ["Records identified", f"databases and journal pages: {f.databases}", f"registers: {f.registers}; other methods: {f.other_methods}"],
+        ),
         _box(R, 60, RW, 50, ["Removed before screening", f"duplicates: {f.duplicates}"]),
         _arrow(L + BW, 85, R, 85),
         _box(L, 160, BW, 40, ["Records screened", f"n = {f.screened}"]),

@@ -5,8 +5,16 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-VERIFICATION_ORDER = ["full text", "full text partial", "abstract", "abstract partial", "registry", "press release",
-                      "regulatory document", "secondary source"]
+VERIFICATION_ORDER = [
+    "full text",
+    "full text partial",
+    "abstract",
+    "abstract partial",
+    "registry",
+    "press release",
+    "regulatory document",
+    "secondary source",
+]
 
 
 def counts(studies: pd.DataFrame) -> dict[str, int]:
@@ -18,7 +26,9 @@ def counts(studies: pd.DataFrame) -> dict[str, int]:
         "n_abstract_only": int(verified.get("abstract", 0)),
         "n_abstract_partial": int(verified.get("abstract_partial", 0)),
         "n_registry_only": int(verified.get("registry", 0)),
-        "n_secondary_only": int(verified.get("secondary_source", 0)) + int(verified.get("press_release", 0)) + int(verified.get("regulatory_document", 0)),
+        "n_secondary_only": int(verified.get("secondary_source", 0))
+        + int(verified.get("press_release", 0))
+        + int(verified.get("regulatory_document", 0)),
         "n_press_releases": int((studies["publication_type"] == "press_release").sum()),
         "n_read_on_copy": int(studies["read_url"].notna().sum()),
     }
@@ -39,9 +49,11 @@ def verification_table(studies: pd.DataFrame) -> pd.DataFrame:
 def verification_chart(studies: pd.DataFrame) -> alt.Chart:
     frame = (
         studies.assign(level=studies["verified_from"].str.replace("_", " "))
-        .groupby(["record_type", "level"], as_index=False).size()
+        .groupby(["record_type", "level"], as_index=False)
+        .size()
         .rename(columns={"size": "records"})
-        .sort_values(["record_type", "level"]).reset_index(drop=True)
+        .sort_values(["record_type", "level"])
+        .reset_index(drop=True)
     )
     return (
         alt.Chart(frame)
@@ -51,8 +63,11 @@ def verification_chart(studies: pd.DataFrame) -> alt.Chart:
             x=alt.X("records:Q", title="Records", stack="zero"),
             color=alt.Color("level:N", title="Verified from", sort=VERIFICATION_ORDER),
             order=alt.Order("level:N"),
-            tooltip=[alt.Tooltip("record_type:N", title="Record type"), alt.Tooltip("level:N", title="Verified from"),
-                     alt.Tooltip("records:Q", title="Records")],
+            tooltip=[
+                alt.Tooltip("record_type:N", title="Record type"),
+                alt.Tooltip("level:N", title="Verified from"),
+                alt.Tooltip("records:Q", title="Records"),
+            ],
         )
         .properties(width="container", height=120)
     )

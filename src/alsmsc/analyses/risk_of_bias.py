@@ -7,10 +7,22 @@ import pandas as pd
 
 # Ordered from best to worst; colours from the Okabe-Ito palette, with a symbol so colour is never the only cue.
 ORDER = ["low", "some_concerns", "moderate", "unclear", "no_information", "serious", "high", "critical"]
-COLOURS = {"low": "#009E73", "some_concerns": "#F0E442", "moderate": "#F0E442", "unclear": "#BBBBBB", "no_information": "#BBBBBB",
-           "serious": "#E69F00", "high": "#D55E00", "critical": "#000000"}
+COLOURS = {
+    "low": "#009E73",
+    "some_concerns": "#F0E442",
+    "moderate": "#F0E442",
+    "unclear": "#BBBBBB",
+    "no_information": "#BBBBBB",
+    "serious": "#E69F00",
+    "high": "#D55E00",
+    "critical": "#000000",
+}
 SYMBOLS = {"low": "+", "some_concerns": "?", "moderate": "?", "unclear": "?", "no_information": "·", "serious": "!", "high": "−", "critical": "×"}
-TOOL_NAMES = {"RoB2": "RoB 2 (randomised trials)", "ROBINS-I": "ROBINS-I (non-randomised and single-arm studies)", "SYRCLE": "SYRCLE (animal studies)"}
+TOOL_NAMES = {
+    "RoB2": "RoB 2 (randomised trials)",
+    "ROBINS-I": "ROBINS-I (non-randomised and single-arm studies)",
+    "SYRCLE": "SYRCLE (animal studies)",
+}
 
 
 def _label(j: str) -> str:
@@ -38,18 +50,27 @@ def traffic_light(rob: pd.DataFrame, tool: str) -> alt.LayerChart:
         title = f"{title}: first {MAX_STUDIES} of {len(studies)} studies (the summary chart and the table cover all)"
     domains = f.drop_duplicates("domain").sort_values("domain_order")["domain"].tolist()
     present = [j for j in ORDER if j in set(f["judgement"])]
-    colour = alt.Color("judgement_label:N", title="Judgement", sort=[_label(j) for j in present],
-                       scale=alt.Scale(domain=[_label(j) for j in present], range=[COLOURS[j] for j in present]))
+    colour = alt.Color(
+        "judgement_label:N",
+        title="Judgement",
+        sort=[_label(j) for j in present],
+        scale=alt.Scale(domain=[_label(j) for j in present], range=[COLOURS[j] for j in present]),
+    )
     base = alt.Chart(f).encode(
         x=alt.X("domain:N", sort=domains, title=None, axis=alt.Axis(labelAngle=-40, labelLimit=220)),
         y=alt.Y("assessed:N", title=None),
-        tooltip=[alt.Tooltip("assessed:N", title="Trial or study"), alt.Tooltip("domain:N", title="Domain"),
-                 alt.Tooltip("judgement_label:N", title="Judgement"), alt.Tooltip("support:N", title="Reason")],
+        tooltip=[
+            alt.Tooltip("assessed:N", title="Trial or study"),
+            alt.Tooltip("domain:N", title="Domain"),
+            alt.Tooltip("judgement_label:N", title="Judgement"),
+            alt.Tooltip("support:N", title="Reason"),
+        ],
     )
     return alt.layer(
         base.mark_circle(size=260, opacity=1).encode(color=colour),
         base.mark_text(fontSize=12, fontWeight="bold").encode(
-            text="symbol:N", color=alt.condition(alt.datum.judgement == "critical", alt.value("#ffffff"), alt.value("#000000"))),
+            text="symbol:N", color=alt.condition(alt.datum.judgement == "critical", alt.value("#ffffff"), alt.value("#000000"))
+        ),
     ).properties(width=24 * len(domains) + 40, height=22 * f["assessed"].nunique(), title=title)
 
 
@@ -65,8 +86,12 @@ def summary(rob: pd.DataFrame, tool: str) -> alt.Chart:
         .encode(
             y=alt.Y("domain:N", sort=domains, title=None),
             x=alt.X("studies:Q", stack="normalize", title="Share of studies", axis=alt.Axis(format="%")),
-            color=alt.Color("judgement_label:N", title="Judgement", sort=[_label(j) for j in present],
-                            scale=alt.Scale(domain=[_label(j) for j in present], range=[COLOURS[j] for j in present])),
+            color=alt.Color(
+                "judgement_label:N",
+                title="Judgement",
+                sort=[_label(j) for j in present],
+                scale=alt.Scale(domain=[_label(j) for j in present], range=[COLOURS[j] for j in present]),
+            ),
             order=alt.Order("rank:Q"),
             tooltip=[alt.Tooltip("domain:N"), alt.Tooltip("judgement_label:N", title="Judgement"), alt.Tooltip("studies:Q")],
         )
@@ -76,5 +101,6 @@ def summary(rob: pd.DataFrame, tool: str) -> alt.Chart:
 
 def table(rob: pd.DataFrame) -> pd.DataFrame:
     f = rob.sort_values(["tool", "assessed"]).copy()
-    return pd.DataFrame({"Tool": f["tool"], "Study": f["assessed"], "Domain": f["domain"], "Judgement": f["judgement"].map(_label),
-                         "Reason": f["support"]})
+    return pd.DataFrame(
+        {"Tool": f["tool"], "Study": f["assessed"], "Domain": f["domain"], "Judgement": f["judgement"].map(_label), "Reason": f["support"]}
+    )

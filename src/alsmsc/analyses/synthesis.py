@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from alsmsc.stats import meta_analysis
 from alsmsc.dataset.questions import COMPARISONS
+from alsmsc.stats import meta_analysis
 from alsmsc.stats.measures import measure
 
 MIN_STUDIES = 2
@@ -108,8 +108,7 @@ def _paired_arms(outcomes: pd.DataFrame, arms: pd.DataFrame, measure: str, neede
             yield sid, msc[msc["timepoint_months"] == t].iloc[0], ctl[ctl["timepoint_months"] == t].iloc[0], float(t)
 
 
-def controlled_mean_difference(outcomes: pd.DataFrame, arms: pd.DataFrame, studies: pd.DataFrame, measure: str,
-                               title: str) -> Comparison:
+def controlled_mean_difference(outcomes: pd.DataFrame, arms: pd.DataFrame, studies: pd.DataFrame, measure: str, title: str) -> Comparison:
     """MSC minus control mean of ``measure`` per study (whole population, last timepoint both arms report)."""
     years = _years(studies)
     rows = []
@@ -117,9 +116,19 @@ def controlled_mean_difference(outcomes: pd.DataFrame, arms: pd.DataFrame, studi
         vm, vc = _variance(m), _variance(c)
         if np.isnan(vm) or np.isnan(vc):
             continue
-        rows.append({"study": sid, "year": years[sid], "timepoint_months": t,
-                     "n_msc": m["n"], "n_control": c["n"], "mean_msc": float(m["mean"]), "mean_control": float(c["mean"]),
-                     "yi": float(m["mean"] - c["mean"]), "vi": vm + vc})
+        rows.append(
+            {
+                "study": sid,
+                "year": years[sid],
+                "timepoint_months": t,
+                "n_msc": m["n"],
+                "n_control": c["n"],
+                "mean_msc": float(m["mean"]),
+                "mean_control": float(c["mean"]),
+                "yi": float(m["mean"] - c["mean"]),
+                "vi": vm + vc,
+            }
+        )
     frame = pd.DataFrame(rows, columns=["study", "year", "timepoint_months", "n_msc", "n_control", "mean_msc", "mean_control", "yi", "vi"])
     return Comparison(f"md_{measure}", title, "MD", "mean difference, MSC minus control (positive favours MSC for ALSFRS-R)", _ci(frame))
 
@@ -133,9 +142,22 @@ def controlled_risk_ratio(outcomes: pd.DataFrame, arms: pd.DataFrame, studies: p
         es = meta_analysis.escalc("RR", ai=[a], bi=[n1 - a], ci=[cc], di=[n2 - cc])
         if not es.kept[0]:
             continue
-        rows.append({"study": sid, "year": years[sid], "timepoint_months": t,
-                     "events_msc": a, "total_msc": n1, "events_control": cc, "total_control": n2, "yi": float(es.yi[0]), "vi": float(es.vi[0])})
-    frame = pd.DataFrame(rows, columns=["study", "year", "timepoint_months", "events_msc", "total_msc", "events_control", "total_control", "yi", "vi"])
+        rows.append(
+            {
+                "study": sid,
+                "year": years[sid],
+                "timepoint_months": t,
+                "events_msc": a,
+                "total_msc": n1,
+                "events_control": cc,
+                "total_control": n2,
+                "yi": float(es.yi[0]),
+                "vi": float(es.vi[0]),
+            }
+        )
+    frame = pd.DataFrame(
+        rows, columns=["study", "year", "timepoint_months", "events_msc", "total_msc", "events_control", "total_control", "yi", "vi"]
+    )
     return Comparison(f"rr_{measure}", title, "RR", "risk ratio MSC vs control (log scale)", _ci(frame))
 
 
@@ -158,9 +180,20 @@ def single_arm_proportion(outcomes: pd.DataFrame, arms: pd.DataFrame, studies: p
         x, n = int(g["events"].sum()), int(g["total"].sum())
         ci = binomtest(x, n).proportion_ci(method="exact")
         lo, hi = (meta_logit(ci.low), meta_logit(ci.high))
-        rows.append({"study": tid, "year": years[tid], "events": x, "total": n, "yi": meta_logit(x / n),  # -inf for 0 events
-                     "vi": np.nan, "ci_lb": lo, "ci_ub": hi, "definition": "; ".join(sorted(set(g["definition"].dropna().astype(str)))),
-                     "timepoint_months": g["timepoint_months"].max()})
+        rows.append(
+            {
+                "study": tid,
+                "year": years[tid],
+                "events": x,
+                "total": n,
+                "yi": meta_logit(x / n),  # -inf for 0 events
+                "vi": np.nan,
+                "ci_lb": lo,
+                "ci_ub": hi,
+                "definition": "; ".join(sorted(set(g["definition"].dropna().astype(str)))),
+                "timepoint_months": g["timepoint_months"].max(),
+            }
+        )
     frame = pd.DataFrame(rows, columns=["study", "year", "events", "total", "yi", "vi", "ci_lb", "ci_ub", "definition", "timepoint_months"])
     return Comparison(f"prop_{measure}", title, "PLO", "proportion of MSC-treated participants", frame)
 
@@ -189,8 +222,7 @@ def _slope_pairs(outcomes: pd.DataFrame, as_printed: bool = False):
                 yield tid, arm, group, pre.iloc[0], post.sort_values("timepoint_months").iloc[-1]
 
 
-def single_arm_slope_change(outcomes: pd.DataFrame, studies: pd.DataFrame, title: str,
-                            correlation: float = PRE_POST_CORRELATION) -> Comparison:
+def single_arm_slope_change(outcomes: pd.DataFrame, studies: pd.DataFrame, title: str, correlation: float = PRE_POST_CORRELATION) -> Comparison:
     """Post- minus pre-treatment ALSFRS-R slope (points/month) in MSC arms; weak evidence (no concurrent control).
 
     Whole populations only. The variance of a within-patient change needs the pre/post correlation, which no study
@@ -199,20 +231,35 @@ def single_arm_slope_change(outcomes: pd.DataFrame, studies: pd.DataFrame, title
     """
     years = _years(studies)
     rows = []
-    for tid, arm, group, a, b in _slope_pairs(outcomes):
+    for tid, _arm, group, a, b in _slope_pairs(outcomes):
         if group != "all" or _kind(a["dispersion_type"]) != "sd" or _kind(b["dispersion_type"]) != "sd" or pd.isna(b["n"]):
             continue
         sd_pre, sd_post, n = float(a["dispersion"]), float(b["dispersion"]), float(b["n"])
         var_diff = sd_pre**2 + sd_post**2 - 2 * correlation * sd_pre * sd_post
-        rows.append({"study": tid, "year": years[tid], "slope_pre": float(a["mean"]), "slope_post": float(b["mean"]),
-                     "n": int(n), "yi": float(b["mean"] - a["mean"]), "vi": var_diff / n})
+        rows.append(
+            {
+                "study": tid,
+                "year": years[tid],
+                "slope_pre": float(a["mean"]),
+                "slope_post": float(b["mean"]),
+                "n": int(n),
+                "yi": float(b["mean"] - a["mean"]),
+                "vi": var_diff / n,
+            }
+        )
     frame = pd.DataFrame(rows, columns=["study", "year", "slope_pre", "slope_post", "n", "yi", "vi"])
-    return Comparison("md_slope_change_single_arm", title, "MD",
-                      "change in ALSFRS-R slope after MSC (points/month; > 0 = slower decline); single-arm, weak evidence", _ci(frame))
+    return Comparison(
+        "md_slope_change_single_arm",
+        title,
+        "MD",
+        "change in ALSFRS-R slope after MSC (points/month; > 0 = slower decline); single-arm, weak evidence",
+        _ci(frame),
+    )
 
 
-def slope_sensitivity(outcomes: pd.DataFrame, studies: pd.DataFrame, correlations=CORRELATION_RANGE,
-                      method: str = "REML", knha: bool = True) -> pd.DataFrame:
+def slope_sensitivity(
+    outcomes: pd.DataFrame, studies: pd.DataFrame, correlations=CORRELATION_RANGE, method: str = "REML", knha: bool = True
+) -> pd.DataFrame:
     """The pooled single-arm slope change for each imputed pre/post correlation (blank where fewer than 2 trials)."""
     rows = []
     for r in correlations:
@@ -220,8 +267,13 @@ def slope_sensitivity(outcomes: pd.DataFrame, studies: pd.DataFrame, correlation
         pool(c, method=method, knha=knha)
         row = {"Pre/post correlation": f"{r:g}", "Trials": len(c.rows)}
         if c.pooled:
-            row.update({"Pooled change (points/month)": f"{c.result.estimate:.2f}",
-                        "95% CI": f"{c.result.ci_lb:.2f} to {c.result.ci_ub:.2f}", "I² (%)": f"{c.result.i2:.0f}"})
+            row.update(
+                {
+                    "Pooled change (points/month)": f"{c.result.estimate:.2f}",
+                    "95% CI": f"{c.result.ci_lb:.2f} to {c.result.ci_ub:.2f}",
+                    "I² (%)": f"{c.result.i2:.0f}",
+                }
+            )
         else:
             row.update({"Pooled change (points/month)": "—", "95% CI": "—", "I² (%)": "—"})
         rows.append(row)
@@ -233,17 +285,25 @@ def slope_table(outcomes: pd.DataFrame) -> pd.DataFrame:
     to points per month, and whether the decline slowed as printed by the source. Slopes given per unstated period are
     compared by size (sources print a decline as a negative change or as a positive 'rate of decrease')."""
     rows = []
-    for tid, arm, group, a, b in _slope_pairs(outcomes, as_printed=True):
+    for tid, _arm, group, a, b in _slope_pairs(outcomes, as_printed=True):
         per_month = a["measure"] == "alsfrs_r_slope_pre"
         pre, post = float(a["mean"]), float(b["mean"])
         slowed = post > pre if per_month else abs(post) < abs(pre)
-        rows.append({
-            "Trial": tid if group == "all" else f"{tid} ({group})", "Group": group, "Slope before": pre, "Slope after": post,
-            "Unit": "points/month" if per_month else f"as printed: {b['unit']}",
-            "Decline slowed": "yes" if slowed else "no",
-            "Weighted in the pooled analysis": "yes" if per_month and _kind(a["dispersion_type"]) == "sd" and _kind(b["dispersion_type"]) == "sd" and group == "all" else "no",
-            "Record": b["study_id"], "Verified from": str(b["verified_from"]).replace("_", " "),
-        })
+        rows.append(
+            {
+                "Trial": tid if group == "all" else f"{tid} ({group})",
+                "Group": group,
+                "Slope before": pre,
+                "Slope after": post,
+                "Unit": "points/month" if per_month else f"as printed: {b['unit']}",
+                "Decline slowed": "yes" if slowed else "no",
+                "Weighted in the pooled analysis": "yes"
+                if per_month and _kind(a["dispersion_type"]) == "sd" and _kind(b["dispersion_type"]) == "sd" and group == "all"
+                else "no",
+                "Record": b["study_id"],
+                "Verified from": str(b["verified_from"]).replace("_", " "),
+            }
+        )
     cols = ["Trial", "Group", "Slope before", "Slope after", "Unit", "Decline slowed", "Weighted in the pooled analysis", "Record", "Verified from"]
     return pd.DataFrame(rows, columns=cols)
 
@@ -286,12 +346,27 @@ def animal_survival(preclinical: pd.DataFrame, studies: pd.DataFrame) -> Compari
         if kind == "se":
             sd1, sd2 = sd1 * np.sqrt(n1), sd2 * np.sqrt(n2)
         es = meta_analysis.escalc("ROM", m1i=[r["survival_msc_days"]], sd1i=[sd1], n1i=[n1], m2i=[r["survival_control_days"]], sd2i=[sd2], n2i=[n2])
-        rows.append({"study": f"{r['study_id']}#{r['experiment']}", "year": years[r["study_id"]], "yi": float(es.yi[0]), "vi": float(es.vi[0]),
-                     "route": str(r["route"]).split(";")[0] if pd.notna(r["route"]) else "not reported", "timing": r["timing"], "source": r["msc_source"]})
+        rows.append(
+            {
+                "study": f"{r['study_id']}#{r['experiment']}",
+                "year": years[r["study_id"]],
+                "yi": float(es.yi[0]),
+                "vi": float(es.vi[0]),
+                "route": str(r["route"]).split(";")[0] if pd.notna(r["route"]) else "not reported",
+                "timing": r["timing"],
+                "source": r["msc_source"],
+            }
+        )
     frame = pd.DataFrame(rows, columns=["study", "year", "yi", "vi", "route", "timing", "source"])
-    return Comparison("rom_animal_survival", "Survival in animal models (MSC vs control)", "ROM",
-                      "ratio of mean survival, MSC vs control (log scale)", _ci(frame), units=("experiment", "experiments"),
-                      needs="mean survival with its dispersion and group sizes")
+    return Comparison(
+        "rom_animal_survival",
+        "Survival in animal models (MSC vs control)",
+        "ROM",
+        "ratio of mean survival, MSC vs control (log scale)",
+        _ci(frame),
+        units=("experiment", "experiments"),
+        needs="mean survival with its dispersion and group sizes",
+    )
 
 
 def survival_subgroups(c: Comparison) -> pd.DataFrame:
@@ -300,21 +375,44 @@ def survival_subgroups(c: Comparison) -> pd.DataFrame:
     rows = []
     for col, title in (("route", "Route"), ("timing", "Timing"), ("source", "Cell source")):
         if not len(c.rows):
-            rows.append({"Grouped by": title, "Subgroup": "—", "Experiments": 0, "Ratio of mean survival": "—", "95% CI": "—",
-                         "Test for subgroup differences": "not done: no experiment gives mean, dispersion and n"})
+            rows.append(
+                {
+                    "Grouped by": title,
+                    "Subgroup": "—",
+                    "Experiments": 0,
+                    "Ratio of mean survival": "—",
+                    "95% CI": "—",
+                    "Test for subgroup differences": "not done: no experiment gives mean, dispersion and n",
+                }
+            )
             continue
         try:
             sub = meta_analysis.subgroups(c.rows["yi"], c.rows["vi"], c.rows[col].astype(str).tolist(), "REML", True)
         except meta_analysis.MetaError as exc:
-            rows.append({"Grouped by": title, "Subgroup": "—", "Experiments": len(c.rows), "Ratio of mean survival": "—", "95% CI": "—",
-                         "Test for subgroup differences": f"not done: {exc}"})
+            rows.append(
+                {
+                    "Grouped by": title,
+                    "Subgroup": "—",
+                    "Experiments": len(c.rows),
+                    "Ratio of mean survival": "—",
+                    "95% CI": "—",
+                    "Test for subgroup differences": f"not done: {exc}",
+                }
+            )
             continue
         m = measure("ROM")
         for name, r in sub.groups.items():
             est, lo, hi = m.to_reader([r.estimate, r.ci_lb, r.ci_ub])
-            rows.append({"Grouped by": title, "Subgroup": name.replace("_", " "), "Experiments": r.k, "Ratio of mean survival": m.format(est),
-                         "95% CI": f"{m.format(lo)} to {m.format(hi)}",
-                         "Test for subgroup differences": f"Q = {sub.q_between:.2f}, df = {sub.df_between}, p = {sub.p_between:.2g}"})
+            rows.append(
+                {
+                    "Grouped by": title,
+                    "Subgroup": name.replace("_", " "),
+                    "Experiments": r.k,
+                    "Ratio of mean survival": m.format(est),
+                    "95% CI": f"{m.format(lo)} to {m.format(hi)}",
+                    "Test for subgroup differences": f"Q = {sub.q_between:.2f}, df = {sub.df_between}, p = {sub.p_between:.2g}",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -328,7 +426,9 @@ def pool_proportions(comparison: Comparison) -> Comparison:
         comparison.reason = f"{found} this count for its whole MSC-treated population; pooling needs at least {MIN_STUDIES}"
         return comparison
     if int(rows["events"].sum()) == 0:
-        comparison.reason = f"no events in {k} trials ({int(rows['total'].sum())} participants): nothing to pool; the exact per-trial intervals are shown"
+        comparison.reason = (
+            f"no events in {k} trials ({int(rows['total'].sum())} participants): nothing to pool; the exact per-trial intervals are shown"
+        )
         return comparison
     comparison.result = meta_analysis.rma_glmm_plo(rows["events"].to_numpy(), rows["total"].to_numpy())
     return comparison
@@ -348,15 +448,22 @@ def summary_row(comparison: Comparison) -> dict:
         est, lo, hi, plo, phi = back_transform(comparison, [r.estimate, r.ci_lb, r.ci_ub, r.pi_lb, r.pi_ub])
         fmt = measure(comparison.measure).format
         i2 = getattr(r, "i2", None)
-        row.update({"Pooled": fmt(est), "95% CI": f"{fmt(lo)} to {fmt(hi)}", "95% PI": f"{fmt(plo)} to {fmt(phi)}",
-                    "I² (%)": "—" if i2 is None else f"{i2:.0f}", "tau²": f"{r.tau2:.3g}", "Note": f"pooled ({pooled_label(comparison)})"})
+        row.update(
+            {
+                "Pooled": fmt(est),
+                "95% CI": f"{fmt(lo)} to {fmt(hi)}",
+                "95% PI": f"{fmt(plo)} to {fmt(phi)}",
+                "I² (%)": "—" if i2 is None else f"{i2:.0f}",
+                "tau²": f"{r.tau2:.3g}",
+                "Note": f"pooled ({pooled_label(comparison)})",
+            }
+        )
     else:
         row.update({"Pooled": "—", "95% CI": "—", "95% PI": "—", "I² (%)": "—", "tau²": "—", "Note": f"not pooled: {comparison.reason}"})
     return row
 
 
-def build_all(tables: dict[str, pd.DataFrame], include_secondary: bool = False,
-              correlation: float = PRE_POST_CORRELATION) -> dict[str, Comparison]:
+def build_all(tables: dict[str, pd.DataFrame], include_secondary: bool = False, correlation: float = PRE_POST_CORRELATION) -> dict[str, Comparison]:
     """Every comparison of COMPARISONS, built from the loaded tables and pooled where possible.
 
     ``include_secondary`` lets values read only in a secondary source or press release into the analyses (off by
@@ -368,7 +475,7 @@ def build_all(tables: dict[str, pd.DataFrame], include_secondary: bool = False,
         "rr_responders": pool(controlled_risk_ratio(o, a, st, "responders", titles["rr_responders"])),
         "md_slope_change_single_arm": pool(single_arm_slope_change(o, st, titles["md_slope_change_single_arm"], correlation)),
     }
-    for key, measure in SAFETY_MEASURES.items():
-        built[key] = pool_proportions(single_arm_proportion(o, a, st, measure, titles[key]))
+    for key, outcome in SAFETY_MEASURES.items():
+        built[key] = pool_proportions(single_arm_proportion(o, a, st, outcome, titles[key]))
     built["rom_animal_survival"] = pool(animal_survival(tables["preclinical_studies"], st))
     return built

@@ -13,8 +13,18 @@ import pandas as pd
 
 from alsmsc.dataset.vocabulary import CLASS_LABELS, RESULTS_LABELS, SOURCE_LABELS
 
-ROUTE_ORDER = ["intrathecal", "intravenous", "intramuscular", "intraspinal", "intracerebroventricular", "intracerebral",
-               "intranasal", "intra arterial", "other", "not reported"]
+ROUTE_ORDER = [
+    "intrathecal",
+    "intravenous",
+    "intramuscular",
+    "intraspinal",
+    "intracerebroventricular",
+    "intracerebral",
+    "intranasal",
+    "intra arterial",
+    "other",
+    "not reported",
+]
 HAS_RESULTS = ("peer_reviewed", "conference_abstract_only", "press_release_only", "registry_only")
 OPEN_STATUS = ("ongoing", "unknown", "suspended")
 
@@ -37,12 +47,14 @@ def records_by_trial(studies: pd.DataFrame) -> pd.DataFrame:
     """Per trial: its clinical records (ids, oldest first), their kinds, and the first and last year."""
     clinical = _links(studies).sort_values(["year", "study_id"], na_position="last")
     grouped = clinical.groupby("trial_id", sort=True)
-    return pd.DataFrame({
-        "records": grouped["study_id"].apply(list),
-        "kinds": grouped["record_kind"].apply(lambda s: sorted(set(s.dropna()))),
-        "year_first": grouped["year"].min().astype("Int64"),
-        "year_last": grouped["year"].max().astype("Int64"),
-    })
+    return pd.DataFrame(
+        {
+            "records": grouped["study_id"].apply(list),
+            "kinds": grouped["record_kind"].apply(lambda s: sorted(set(s.dropna()))),
+            "year_first": grouped["year"].min().astype("Int64"),
+            "year_last": grouped["year"].max().astype("Int64"),
+        }
+    )
 
 
 def participants(trials: pd.DataFrame) -> dict[str, int]:
@@ -76,7 +88,9 @@ def counts(trials: pd.DataFrame, studies: pd.DataFrame) -> dict[str, int]:
     out = {
         "n_trials": len(trials),
         "n_records": len(clinical),
-        "n_results_records": int(sum(kinds.get(k, 0) for k in ("results", "interim_results", "long_term_follow_up", "secondary_analysis", "case_report"))),
+        "n_results_records": int(
+            sum(kinds.get(k, 0) for k in ("results", "interim_results", "long_term_follow_up", "secondary_analysis", "case_report"))
+        ),
         "n_registrations": int(kinds.get("registration", 0)),
         "n_protocols": int(kinds.get("protocol", 0)),
         "n_press_releases": int(kinds.get("press_release", 0)),
@@ -110,21 +124,25 @@ def _with_records(trials: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
 def table(trials: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
     """Every trial once, oldest first, with the records that report it."""
     f = _with_records(trials, studies)
-    return pd.DataFrame({
-        "Trial": f["name"],
-        "Records": f["records"].map(lambda r: ", ".join(r) if isinstance(r, list) else ""),
-        "Years": ["not dated" if pd.isna(a) else f"{int(a)}" if a == b else f"{int(a)}–{int(b)}" for a, b in zip(f["year_first"], f["year_last"])],
-        "Country": f["country"].map(_list),
-        "Phase": f["phase"].map(lambda p: "n.r." if p == "not_reported" else p),
-        "Design": f["design"].map(_nice),
-        "Product": f["product_class"].map(CLASS_LABELS),
-        "Source": f["cell_source"].map(SOURCE_LABELS),
-        "Origin": f["cell_origin"].map(_nice),
-        "Route": f["route"].map(_list),
-        "Enrolled (n)": f["n_enrolled"],
-        "Status": f["status"].map(_nice),
-        "Results": f["results"].map(RESULTS_LABELS),
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "Trial": f["name"],
+            "Records": f["records"].map(lambda r: ", ".join(r) if isinstance(r, list) else ""),
+            "Years": [
+                "not dated" if pd.isna(a) else f"{int(a)}" if a == b else f"{int(a)}–{int(b)}" for a, b in zip(f["year_first"], f["year_last"])
+            ],
+            "Country": f["country"].map(_list),
+            "Phase": f["phase"].map(lambda p: "n.r." if p == "not_reported" else p),
+            "Design": f["design"].map(_nice),
+            "Product": f["product_class"].map(CLASS_LABELS),
+            "Source": f["cell_source"].map(SOURCE_LABELS),
+            "Origin": f["cell_origin"].map(_nice),
+            "Route": f["route"].map(_list),
+            "Enrolled (n)": f["n_enrolled"],
+            "Status": f["status"].map(_nice),
+            "Results": f["results"].map(RESULTS_LABELS),
+        }
+    ).reset_index(drop=True)
 
 
 def records_table(studies: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
@@ -132,12 +150,16 @@ def records_table(studies: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
     by design: this is the list of records, labelled as such)."""
     clinical = studies[studies["record_type"] == "clinical"].sort_values(["trial_id", "year", "study_id"])
     names = dict(zip(trials["trial_id"], trials["name"]))
-    return pd.DataFrame({
-        "Record": clinical["study_id"], "Year": clinical["year"], "Kind": clinical["record_kind"].map(_nice),
-        "Of trial": clinical["trial_id"].map(lambda ids: "; ".join(names.get(i, i) for i in str(ids).split(";"))),
-        "Type": clinical["publication_type"].map(_nice),
-        "Verified from": clinical["verified_from"].map(_nice),
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "Record": clinical["study_id"],
+            "Year": clinical["year"],
+            "Kind": clinical["record_kind"].map(_nice),
+            "Of trial": clinical["trial_id"].map(lambda ids: "; ".join(names.get(i, i) for i in str(ids).split(";"))),
+            "Type": clinical["publication_type"].map(_nice),
+            "Verified from": clinical["verified_from"].map(_nice),
+        }
+    ).reset_index(drop=True)
 
 
 def open_trials(trials: pd.DataFrame) -> pd.DataFrame:
@@ -158,44 +180,74 @@ def design_questions(trials: pd.DataFrame, arms: pd.DataFrame) -> dict[str, obje
     dose = trials[trials["trial_id"].isin(several | escalating)]
     free = trials[trials["product_class"] == "cell_free"]
     return {
-        "n_trials_dose_comparison": len(dose), "trials_dose_comparison": names(dose),
-        "n_cell_free_trials": len(free), "cell_free_trials": names(free),
+        "n_trials_dose_comparison": len(dose),
+        "trials_dose_comparison": names(dose),
+        "n_cell_free_trials": len(free),
+        "cell_free_trials": names(free),
         "n_cell_free_with_results": int((free["results"] == "peer_reviewed").sum()),
     }
 
 
 def open_table(trials: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
     f = _with_records(open_trials(trials), studies)
-    return pd.DataFrame({
-        "Trial": f["name"], "Registry": f["registry_ids"].map(_list), "First record": f["year_first"].map(lambda y: "not dated" if pd.isna(y) else str(int(y))),
-        "Country": f["country"].map(_list), "Phase": f["phase"].map(lambda p: "n.r." if p == "not_reported" else p),
-        "Product": f["product_class"].map(CLASS_LABELS), "Source": f["cell_source"].map(SOURCE_LABELS),
-        "Route": f["route"].map(_list), "Planned or enrolled (n)": f["n_enrolled"].fillna(f["n_planned"]),
-        "Status": f["status"].map(_nice), "Results": f["results"].map(RESULTS_LABELS),
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "Trial": f["name"],
+            "Registry": f["registry_ids"].map(_list),
+            "First record": f["year_first"].map(lambda y: "not dated" if pd.isna(y) else str(int(y))),
+            "Country": f["country"].map(_list),
+            "Phase": f["phase"].map(lambda p: "n.r." if p == "not_reported" else p),
+            "Product": f["product_class"].map(CLASS_LABELS),
+            "Source": f["cell_source"].map(SOURCE_LABELS),
+            "Route": f["route"].map(_list),
+            "Planned or enrolled (n)": f["n_enrolled"].fillna(f["n_planned"]),
+            "Status": f["status"].map(_nice),
+            "Results": f["results"].map(RESULTS_LABELS),
+        }
+    ).reset_index(drop=True)
 
 
 def randomised_table(trials: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
     """The randomised trials in detail, each once: design, size, primary endpoint and whether it was met."""
     f = _with_records(trials[trials["randomized"].fillna(False).astype(bool)], studies)
-    return pd.DataFrame({
-        "Trial": f["name"], "Records": f["records"].map(lambda r: ", ".join(r) if isinstance(r, list) else ""),
-        "Phase": f["phase"], "Product": f["product"], "Control": f["control_type"].map(_nice),
-        "MSC (n)": f["n_msc"], "Control (n)": f["n_control"], "Primary endpoint": f["primary_endpoint"],
-        "Primary endpoint met": f["primary_endpoint_met"].map(_nice), "Results": f["results"].map(RESULTS_LABELS),
-        "Efficacy": f["efficacy_summary"], "Safety": f["safety_summary"],
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "Trial": f["name"],
+            "Records": f["records"].map(lambda r: ", ".join(r) if isinstance(r, list) else ""),
+            "Phase": f["phase"],
+            "Product": f["product"],
+            "Control": f["control_type"].map(_nice),
+            "MSC (n)": f["n_msc"],
+            "Control (n)": f["n_control"],
+            "Primary endpoint": f["primary_endpoint"],
+            "Primary endpoint met": f["primary_endpoint_met"].map(_nice),
+            "Results": f["results"].map(RESULTS_LABELS),
+            "Efficacy": f["efficacy_summary"],
+            "Safety": f["safety_summary"],
+        }
+    ).reset_index(drop=True)
 
 
 def evidence_map_frame(trials: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
     """One row per trial x route (a trial given by two routes appears on both rows of the map, once on each)."""
     f = _with_records(trials, studies)
     f = f.assign(route=f["route"].fillna("not reported").str.replace("_", " ").str.split(";")).explode("route")
-    return pd.DataFrame({
-        "trial": f["name"], "year": f["year_first"].astype("Int64"), "route": f["route"],
-        "source": f["cell_source"].map(SOURCE_LABELS), "product": f["product_class"].map(CLASS_LABELS),
-        "design": f["design"].map(_nice), "n": f["n_enrolled"].astype("float"), "results": f["results"].map(RESULTS_LABELS),
-    }).sort_values(["year", "trial", "route"]).reset_index(drop=True)
+    return (
+        pd.DataFrame(
+            {
+                "trial": f["name"],
+                "year": f["year_first"].astype("Int64"),
+                "route": f["route"],
+                "source": f["cell_source"].map(SOURCE_LABELS),
+                "product": f["product_class"].map(CLASS_LABELS),
+                "design": f["design"].map(_nice),
+                "n": f["n_enrolled"].astype("float"),
+                "results": f["results"].map(RESULTS_LABELS),
+            }
+        )
+        .sort_values(["year", "trial", "route"])
+        .reset_index(drop=True)
+    )
 
 
 AGGREGATE_ABOVE = 400  # points; beyond this the map shows counts per cell instead of one point per trial
@@ -209,22 +261,47 @@ def evidence_map(trials: pd.DataFrame, studies: pd.DataFrame) -> alt.Chart:
     if len(frame) > AGGREGATE_ABOVE:
         agg = frame.groupby(["year", "route", "source"], as_index=False).agg(trials=("trial", "size"), participants=("n", "sum"))
         return (
-            alt.Chart(agg).mark_circle(opacity=0.8)
-            .encode(x=alt.X("year:O", title="Year of the trial's first record"), y=alt.Y("route:N", title="Route", sort=routes),
-                    size=alt.Size("trials:Q", title="Trials"), color=alt.Color("source:N", title="Cell source (click to filter)"),
-                    xOffset=alt.XOffset("source:N"), opacity=alt.condition(pick, alt.value(0.85), alt.value(0.08)),
-                    tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip("route:N", title="Route"), alt.Tooltip("source:N", title="Source"),
-                             alt.Tooltip("trials:Q", title="Trials"), alt.Tooltip("participants:Q", title="Enrolled")])
-            .add_params(pick).properties(width="container", height=280)
+            alt.Chart(agg)
+            .mark_circle(opacity=0.8)
+            .encode(
+                x=alt.X("year:O", title="Year of the trial's first record"),
+                y=alt.Y("route:N", title="Route", sort=routes),
+                size=alt.Size("trials:Q", title="Trials"),
+                color=alt.Color("source:N", title="Cell source (click to filter)"),
+                xOffset=alt.XOffset("source:N"),
+                opacity=alt.condition(pick, alt.value(0.85), alt.value(0.08)),
+                tooltip=[
+                    alt.Tooltip("year:O", title="Year"),
+                    alt.Tooltip("route:N", title="Route"),
+                    alt.Tooltip("source:N", title="Source"),
+                    alt.Tooltip("trials:Q", title="Trials"),
+                    alt.Tooltip("participants:Q", title="Enrolled"),
+                ],
+            )
+            .add_params(pick)
+            .properties(width="container", height=280)
         )
     return (
-        alt.Chart(frame).mark_point(filled=True, opacity=0.85, size=90)
-        .encode(x=alt.X("year:O", title="Year of the trial's first record"), y=alt.Y("route:N", title="Route", sort=routes),
-                color=alt.Color("source:N", title="Cell source (click to filter)"), shape=alt.Shape("design:N", title="Design"),
-                opacity=alt.condition(pick, alt.value(0.9), alt.value(0.08)), xOffset=alt.XOffset("trial:N"),
-                tooltip=[alt.Tooltip("trial:N", title="Trial"), alt.Tooltip("year:O", title="First record"),
-                         alt.Tooltip("n:Q", title="Enrolled"), alt.Tooltip("route:N", title="Route"),
-                         alt.Tooltip("source:N", title="Source"), alt.Tooltip("product:N", title="Product"),
-                         alt.Tooltip("design:N", title="Design"), alt.Tooltip("results:N", title="Results")])
-        .add_params(pick).properties(width="container", height=280)
+        alt.Chart(frame)
+        .mark_point(filled=True, opacity=0.85, size=90)
+        .encode(
+            x=alt.X("year:O", title="Year of the trial's first record"),
+            y=alt.Y("route:N", title="Route", sort=routes),
+            color=alt.Color("source:N", title="Cell source (click to filter)"),
+            shape=alt.Shape("design:N", title="Design"),
+            opacity=alt.condition(pick, alt.value(0.9), alt.value(0.08)),
+            xOffset=alt.XOffset("trial:N"),
+            tooltip=[
+                alt.Tooltip("trial:N", title="Trial"),
+                alt.Tooltip("year:O", title="First record"),
+                alt.Tooltip("n:Q", title="Enrolled"),
+                alt.Tooltip("route:N", title="Route"),
+                alt.Tooltip("source:N", title="Source"),
+                alt.Tooltip("product:N", title="Product"),
+                alt.Tooltip("design:N", title="Design"),
+                alt.Tooltip("results:N", title="Results"),
+            ],
+        )
+        .add_params(pick)
+        .properties(width="container", height=280)
     )

@@ -7,7 +7,7 @@ steps that import it, directly or through another module, and nothing else. Noth
 from __future__ import annotations
 
 import ast
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 
@@ -55,7 +55,7 @@ def _files_for(src: Path, names: set[str]) -> set[Path]:
     return found
 
 
-@lru_cache(maxsize=None)
+@cache
 def _deps_of(src: Path, file: Path) -> frozenset[Path]:
     own = _own_name(src, file)
     package = own if file.name == "__init__.py" else own.rpartition(".")[0]

@@ -24,7 +24,6 @@ from pathlib import Path
 from alsmsc.files.layout import Layout
 
 
-
 class BuildError(Exception):
     """A step failed; the message says which and why."""
 
@@ -72,6 +71,7 @@ def declared_reads(path: Path) -> tuple[str, ...]:
 def discover(layout: Layout) -> list[Notebook]:
     """Every notebook in analysis/, with the data resources its parameters cell declares in ``reads``."""
     from alsmsc import dataset
+
     desc = dataset.read_descriptor(layout.datapackage)
     found = []
     for path in layout.notebooks():
@@ -98,6 +98,7 @@ def code_deps(layout: Layout, *, notebook: Path | None = None, module: str | Non
 
 def step_validate(layout: Layout) -> None:
     from alsmsc import dataset
+
     problems = dataset.validate(layout.data)
     if problems:
         raise BuildError(f"data validation found {len(problems)} problem(s):\n" + "\n".join(str(p) for p in problems))
@@ -131,8 +132,14 @@ def step_notebook(layout: Layout, nb: Notebook) -> dict:
     started = time.perf_counter()
     try:
         pm.execute_notebook(
-            str(nb.path), str(executed_tmp), parameters=params, cwd=str(layout.root),
-            kernel_name="python3", progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+            str(nb.path),
+            str(executed_tmp),
+            parameters=params,
+            cwd=str(layout.root),
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=False,
         )
     except pm.PapermillExecutionError as exc:
         shutil.rmtree(staging, ignore_errors=True)
@@ -158,16 +165,19 @@ def _indent(text: str) -> str:
 
 def step_bibliography(layout: Layout) -> None:
     from alsmsc.publish import bibliography
+
     bibliography.write(layout)
 
 
 def step_dictionary(layout: Layout) -> None:
     from alsmsc.publish import dictionary
+
     dictionary.write(layout)
 
 
 def step_status(layout: Layout, notebooks: list[Notebook]) -> None:
     from alsmsc.publish import status
+
     status.write(layout, notebooks)
 
 
@@ -226,6 +236,7 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
     from doit.tools import config_changed
 
     from alsmsc import dataset
+
     desc = dataset.read_descriptor(layout.datapackage)
     by_name = dataset.resources(desc)
     res_path = {r["name"]: str(layout.data / r["path"]) for r in desc["resources"]}
@@ -233,25 +244,41 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
     validated = str(layout.state / "validated.json")
 
     def task_validate():
-        return {"actions": [_action(step_validate, layout)], "file_dep": [dp, *res_path.values()],
-                "targets": [validated], "doc": "check the data package"}
+        return {
+            "actions": [_action(step_validate, layout)],
+            "file_dep": [dp, *res_path.values()],
+            "targets": [validated],
+            "doc": "check the data package",
+        }
 
     def task_bibliography():
-        return {"actions": [_action(step_bibliography, layout)], "task_dep": ["validate"],
-                "file_dep": [res_path["studies"], *code_deps(layout, module="alsmsc.publish.bibliography")],
-                "targets": [str(layout.generated / "references.bib")], "doc": "references.bib from studies.csv"}
+        return {
+            "actions": [_action(step_bibliography, layout)],
+            "task_dep": ["validate"],
+            "file_dep": [res_path["studies"], *code_deps(layout, module="alsmsc.publish.bibliography")],
+            "targets": [str(layout.generated / "references.bib")],
+            "doc": "references.bib from studies.csv",
+        }
 
     def task_dictionary():
-        return {"actions": [_action(step_dictionary, layout)], "task_dep": ["validate"],
-                "file_dep": [dp, *code_deps(layout, module="alsmsc.publish.dictionary")],
-                "targets": [str(layout.generated / "data_dictionary.md")], "doc": "data dictionary from the schemas"}
+        return {
+            "actions": [_action(step_dictionary, layout)],
+            "task_dep": ["validate"],
+            "file_dep": [dp, *code_deps(layout, module="alsmsc.publish.dictionary")],
+            "targets": [str(layout.generated / "data_dictionary.md")],
+            "doc": "data dictionary from the schemas",
+        }
 
     def task_notebook():
         for nb in notebooks:
             # Keyed on the schemas of the tables it reads and the dataset version (a papermill parameter), not on
             # datapackage.json as a file: its checksums change whenever any data file changes.
-            params = {"reads": list(nb.resources), "kernel": "python3", "version": desc.get("version", ""),
-                      "schemas": {r: by_name[r]["schema"] for r in nb.resources}}
+            params = {
+                "reads": list(nb.resources),
+                "kernel": "python3",
+                "version": desc.get("version", ""),
+                "schemas": {r: by_name[r]["schema"] for r in nb.resources},
+            }
             yield {
                 "name": nb.name,
                 "actions": [_action(step_notebook, layout, nb)],
@@ -264,20 +291,33 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
 
     def task_status():
         from alsmsc.publish import status
-        return {"actions": [_action(step_status, layout, notebooks)],
-                "file_dep": [dp, *(str(nb.executed(layout)) for nb in notebooks), *code_deps(layout, module="alsmsc.publish.status")],
-                "uptodate": [config_changed(status.environment_key(layout))],
-                "targets": [str(layout.generated / "status.md")], "doc": "status page data"}
+
+        return {
+            "actions": [_action(step_status, layout, notebooks)],
+            "file_dep": [dp, *(str(nb.executed(layout)) for nb in notebooks), *code_deps(layout, module="alsmsc.publish.status")],
+            "uptodate": [config_changed(status.environment_key(layout))],
+            "targets": [str(layout.generated / "status.md")],
+            "doc": "status page data",
+        }
 
     def task_book():
-        deps = [str(layout.config), *_files_under(layout.book, (".md", ".yml", ".py", ".css", ".js", ".bib", ".ipynb")),
-                *(str(nb.executed(layout)) for nb in notebooks),
-                str(layout.generated / "references.bib"), str(layout.generated / "data_dictionary.md"),
-                str(layout.generated / "status.md"), str(layout.data / "CHANGELOG.md")]
+        deps = [
+            str(layout.config),
+            *_files_under(layout.book, (".md", ".yml", ".py", ".css", ".js", ".bib", ".ipynb")),
+            *(str(nb.executed(layout)) for nb in notebooks),
+            str(layout.generated / "references.bib"),
+            str(layout.generated / "data_dictionary.md"),
+            str(layout.generated / "status.md"),
+            str(layout.data / "CHANGELOG.md"),
+        ]
         # No globbing of generated files here: the list must be the same before and after a cold build, or the first
         # no-op build would re-run the book. Each executed notebook changes whenever its outputs do.
-        return {"actions": [_action(step_book, layout, strict, pass_changed=True)], "file_dep": deps,
-                "targets": [str(layout.html / "index.html")], "doc": "build the Jupyter Book"}
+        return {
+            "actions": [_action(step_book, layout, strict, pass_changed=True)],
+            "file_dep": deps,
+            "targets": [str(layout.html / "index.html")],
+            "doc": "build the Jupyter Book",
+        }
 
     return {
         "task_validate": task_validate,
@@ -308,16 +348,22 @@ class Summary:
     html: Path | None = None
 
     def as_dict(self) -> dict:
-        return {"ran": self.ran, "reused": self.reused, "failed": self.failed, "seconds": self.seconds,
-                "errors": self.errors, "total_seconds": self.total_seconds, "ok": self.ok}
+        return {
+            "ran": self.ran,
+            "reused": self.reused,
+            "failed": self.failed,
+            "seconds": self.seconds,
+            "errors": self.errors,
+            "total_seconds": self.total_seconds,
+            "ok": self.ok,
+        }
 
     @property
     def ok(self) -> bool:
         return not self.failed and not self.errors.get("doit")
 
 
-def run(layout: Layout, targets: list[str], jobs: int | None = None, always: bool = False, strict: bool = True,
-        quiet: bool = False) -> Summary:
+def run(layout: Layout, targets: list[str], jobs: int | None = None, always: bool = False, strict: bool = True, quiet: bool = False) -> Summary:
     """Run the named doit targets (e.g. ["book"]) and everything they depend on that is out of date."""
     from doit.cmd_base import ModuleTaskLoader
     from doit.doit_cmd import DoitMain

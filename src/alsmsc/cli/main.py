@@ -26,8 +26,7 @@ exit status: 0 on success, 1 when data are invalid or a step failed, 2 on a usag
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="alsmsc", description=DESCRIPTION, epilog=EPILOG,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="alsmsc", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--root", type=Path, default=None, help="project root (default: found from the current folder)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -35,43 +34,73 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("-j", "--jobs", type=int, default=None, help="notebooks to run in parallel (default: up to 2, one per core)")
         sp.add_argument("--force", action="store_true", help="re-run every step even if up to date")
         sp.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
-        sp.add_argument("--summary-json", type=Path, default=None, metavar="FILE",
-                        help="also write the summary (steps ran, reused, failed, seconds) as JSON to FILE")
+        sp.add_argument(
+            "--summary-json",
+            type=Path,
+            default=None,
+            metavar="FILE",
+            help="also write the summary (steps ran, reused, failed, seconds) as JSON to FILE",
+        )
 
-    b = sub.add_parser("build", help="validate the data, run the analysis notebooks that are out of date, build the book, print a summary",
-                       description="Validate data/, run out-of-date analysis notebooks in parallel, write generated outputs, "
-                                   "build the Jupyter Book with -W --keep-going -n, and print what ran, what was reused and timings.")
+    b = sub.add_parser(
+        "build",
+        help="validate the data, run the analysis notebooks that are out of date, build the book, print a summary",
+        description="Validate data/, run out-of-date analysis notebooks in parallel, write generated outputs, "
+        "build the Jupyter Book with -W --keep-going -n, and print what ran, what was reused and timings.",
+    )
     common_run(b)
     b.add_argument("--no-strict", action="store_true", help="do not turn Sphinx warnings into errors (for drafting only)")
-    r = sub.add_parser("run", help="validate the data and run the out-of-date analysis notebooks (no book)",
-                       description="Validate data/ and run the analysis notebooks whose code, parameters or data changed.")
+    r = sub.add_parser(
+        "run",
+        help="validate the data and run the out-of-date analysis notebooks (no book)",
+        description="Validate data/ and run the analysis notebooks whose code, parameters or data changed.",
+    )
     common_run(r)
     r.add_argument("notebooks", nargs="*", help="only these notebooks (names without .ipynb)")
-    sub.add_parser("validate", help="check the data package and print every problem as file:row:column: message",
-                   description="Check schemas, enums, keys, duplicates, identifier formats, checksums and cross-field rules. "
-                               "Prints every problem as file:row:column: message and exits 1 if there is any.")
-    sub.add_parser("rehash", help="record the current sha256 of every data file in data/datapackage.json (after an intended edit)",
-                   description="After an intended edit of a data file, record its new sha256 and size in data/datapackage.json.")
-    sub.add_parser("clean", help="delete _build/ (generated outputs, book HTML and the task state)", description="Delete _build/: generated outputs, book HTML and task state.")
-    m = sub.add_parser("meta", help="pool effect sizes from a CSV (study, yi, vi[, year]): FE, DL, REML or PM, Knapp-Hartung, prediction interval, leave-one-out, cumulative; results agree with R's metafor",
-                       description="Pool effect sizes. INPUT.csv has columns study, yi, vi and optionally year. "
-                                   "Default method REML, as in metafor.")
+    sub.add_parser(
+        "validate",
+        help="check the data package and print every problem as file:row:column: message",
+        description="Check schemas, enums, keys, duplicates, identifier formats, checksums and cross-field rules. "
+        "Prints every problem as file:row:column: message and exits 1 if there is any.",
+    )
+    sub.add_parser(
+        "rehash",
+        help="record the current sha256 of every data file in data/datapackage.json (after an intended edit)",
+        description="After an intended edit of a data file, record its new sha256 and size in data/datapackage.json.",
+    )
+    sub.add_parser(
+        "clean",
+        help="delete _build/ (generated outputs, book HTML and the task state)",
+        description="Delete _build/: generated outputs, book HTML and task state.",
+    )
+    m = sub.add_parser(
+        "meta",
+        help="pool effect sizes from a CSV (study, yi, vi[, year]): FE, DL, REML or PM, Knapp-Hartung, prediction interval, "
+        "leave-one-out, cumulative; results agree with R's metafor",
+        description="Pool effect sizes. INPUT.csv has columns study, yi, vi and optionally year. Default method REML, as in metafor.",
+    )
     m.add_argument("input", metavar="INPUT.csv")
     m.add_argument("--method", default="REML", type=str.upper, choices=["REML", "DL", "PM", "FE"])
     m.add_argument("--knha", action="store_true", help="Knapp-Hartung standard errors and t-based intervals")
     m.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     m.add_argument("--leave-one-out", action="store_true", help="add the leave-one-out results")
     m.add_argument("--cumulative", action="store_true", help="add the cumulative results ordered by the year column")
-    e = sub.add_parser("escalc", help="compute effect sizes yi, vi from arm-level columns (MD, SMD, ROM, RR, OR, RD, PLO), as metafor names them",
-                       description="Compute yi and vi per study. Columns: study plus m1i, sd1i, n1i, m2i, sd2i, n2i (MD, SMD, ROM); "
-                                   "ai, bi, ci, di (RR, OR, RD); xi, ni (PLO). Writes CSV (study, yi, vi) to standard output.")
+    e = sub.add_parser(
+        "escalc",
+        help="compute effect sizes yi, vi from arm-level columns (MD, SMD, ROM, RR, OR, RD, PLO), as metafor names them",
+        description="Compute yi and vi per study. Columns: study plus m1i, sd1i, n1i, m2i, sd2i, n2i (MD, SMD, ROM); "
+        "ai, bi, ci, di (RR, OR, RD); xi, ni (PLO). Writes CSV (study, yi, vi) to standard output.",
+    )
     e.add_argument("measure", metavar="MEASURE", help="MD, SMD, ROM, RR, OR, RD or PLO")
     e.add_argument("input", metavar="INPUT.csv")
-    ns = sub.add_parser("new-study", help="add a correctly shaped record (fill what you read; the rest is marked not reported) and validate it",
-                        description="Append a record to studies.csv, linked to its trial (for a trial not yet in the data: a trial row, "
-                                    "an MSC arm and an unassessed risk-of-bias entry). "
-                                    "Only the values given are filled; everything else is blank and listed in not_reported. "
-                                    "The files are restored if the result does not validate.")
+    ns = sub.add_parser(
+        "new-study",
+        help="add a correctly shaped record (fill what you read; the rest is marked not reported) and validate it",
+        description="Append a record to studies.csv, linked to its trial (for a trial not yet in the data: a trial row, "
+        "an MSC arm and an unassessed risk-of-bias entry). "
+        "Only the values given are filled; everything else is blank and listed in not_reported. "
+        "The files are restored if the result does not validate.",
+    )
     ns.add_argument("study_id", help="FirstauthorYYYY (e.g. Smith2026), or the NCT id of a registry-only record")
     ns.add_argument("--type", dest="record_type", choices=["clinical", "review", "background"], default="clinical")
     ns.add_argument("--author", required=True, help="first author's surname")
@@ -80,30 +109,70 @@ def _parser() -> argparse.ArgumentParser:
     ns.add_argument("--url", required=True, help="authoritative URL of the source (DOI, PubMed/PMC, registry or regulator page)")
     ns.add_argument("--read-url", default="", help="the copy you actually read, when not the authoritative page itself")
     ns.add_argument("--trial", dest="trial_id", default="", help="the trial this clinical record reports on (existing or new trial_id)")
-    ns.add_argument("--kind", dest="record_kind", default="results",
-                    choices=["registration", "protocol", "results", "interim_results", "long_term_follow_up", "secondary_analysis",
-                             "press_release", "conference_abstract", "case_report", "regulatory_document"])
-    ns.add_argument("--verified-from", required=True, choices=["full_text", "full_text_partial", "abstract", "abstract_partial", "registry",
-                                                               "press_release", "regulatory_document", "secondary_source"])
+    ns.add_argument(
+        "--kind",
+        dest="record_kind",
+        default="results",
+        choices=[
+            "registration",
+            "protocol",
+            "results",
+            "interim_results",
+            "long_term_follow_up",
+            "secondary_analysis",
+            "press_release",
+            "conference_abstract",
+            "case_report",
+            "regulatory_document",
+        ],
+    )
+    ns.add_argument(
+        "--verified-from",
+        required=True,
+        choices=[
+            "full_text",
+            "full_text_partial",
+            "abstract",
+            "abstract_partial",
+            "registry",
+            "press_release",
+            "regulatory_document",
+            "secondary_source",
+        ],
+    )
     ns.add_argument("--doi", default="")
     ns.add_argument("--pmid", default="")
     ns.add_argument("--registry-ids", default="")
     ns.add_argument("--journal", default="")
-    ns.add_argument("--publication-type", default="peer_reviewed",
-                    choices=["peer_reviewed", "registry_only", "press_release", "news", "conference_abstract", "regulatory_document", "preprint"])
+    ns.add_argument(
+        "--publication-type",
+        default="peer_reviewed",
+        choices=["peer_reviewed", "registry_only", "press_release", "news", "conference_abstract", "regulatory_document", "preprint"],
+    )
     ns.add_argument("--country", default="not_reported")
-    rl = sub.add_parser("release", help="bump the dataset version: changelog from the diff against the previous release, drift check, checksums and CITATION.cff updated",
-                        description="Set data/datapackage.json to VERSION, refresh checksums, write the CHANGELOG entry from the "
-                                    "field-by-field diff against the previous release (found in git history), flag a material update "
-                                    "when a pooled estimate moved beyond THRESHOLD or its CI crossed the null, and update CITATION.cff.")
+    rl = sub.add_parser(
+        "release",
+        help="bump the dataset version: changelog from the diff against the previous release, drift check, checksums and CITATION.cff updated",
+        description="Set data/datapackage.json to VERSION, refresh checksums, write the CHANGELOG entry from the "
+        "field-by-field diff against the previous release (found in git history), flag a material update "
+        "when a pooled estimate moved beyond THRESHOLD or its CI crossed the null, and update CITATION.cff.",
+    )
     rl.add_argument("version", metavar="X.Y.Z")
     rl.add_argument("--date", default=None, help="release date YYYY-MM-DD (default: today)")
-    rl.add_argument("--previous", default=None, metavar="COMMIT",
-                    help="the commit of the previous release (default: the newest commit whose data/datapackage.json has the current version)")
+    rl.add_argument(
+        "--previous",
+        default=None,
+        metavar="COMMIT",
+        help="the commit of the previous release (default: the newest commit whose data/datapackage.json has the current version)",
+    )
     rl.add_argument("--threshold", type=float, default=0.10, help="relative change of a pooled estimate that counts as material (default 0.10)")
-    g = sub.add_parser("registry", help="import ClinicalTrials.gov API v2 JSON, or diff it against the dataset (new trials, status, enrollment, results); --fetch queries the live API",
-                       description="Read ClinicalTrials.gov API v2 JSON (one study, or a search page with 'studies') and either list "
-                                   "the normalised records (import) or report what differs from data/clinical_studies.csv (diff).")
+    g = sub.add_parser(
+        "registry",
+        help="import ClinicalTrials.gov API v2 JSON, or diff it against the dataset (new trials, status, enrollment, results); "
+        "--fetch queries the live API",
+        description="Read ClinicalTrials.gov API v2 JSON (one study, or a search page with 'studies') and either list "
+        "the normalised records (import) or report what differs from data/clinical_studies.csv (diff).",
+    )
     g.add_argument("action", choices=["import", "diff"])
     g.add_argument("file", nargs="?", metavar="FILE.json")
     g.add_argument("--fetch", action="store_true", help="query the live API for MSC + ALS trials instead of reading a file")
@@ -121,25 +190,44 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command in ("meta", "escalc"):  # work on any CSV, inside or outside the project
         from alsmsc.cli import meta_command
+
         return meta_command.run_meta(args) if args.command == "meta" else meta_command.run_escalc(args)
     if args.command == "registry":
         from alsmsc.cli import registry_command
+
         return registry_command.run(args, lambda: Layout.discover(args.root))
     try:
         layout = Layout.discover(args.root)
     except FileNotFoundError as exc:
         print(f"alsmsc: {exc}", file=sys.stderr)
         return 2
-    return {"build": _build, "run": _run, "validate": _validate, "rehash": _rehash, "clean": _clean, "release": _release,
-            "new-study": _new_study}[args.command](layout, args)
+    return {"build": _build, "run": _run, "validate": _validate, "rehash": _rehash, "clean": _clean, "release": _release, "new-study": _new_study}[
+        args.command
+    ](layout, args)
 
 
 def _new_study(layout: Layout, args) -> int:
     from alsmsc.dataset.new_study import new_study
 
-    problems = new_study(layout, args.study_id, args.record_type, args.author, args.year, args.title, args.url, args.verified_from,
-                         args.doi, args.pmid, args.registry_ids, args.journal, args.publication_type, args.country,
-                         trial_id=args.trial_id, record_kind=args.record_kind, read_url=args.read_url)
+    problems = new_study(
+        layout,
+        args.study_id,
+        args.record_type,
+        args.author,
+        args.year,
+        args.title,
+        args.url,
+        args.verified_from,
+        args.doi,
+        args.pmid,
+        args.registry_ids,
+        args.journal,
+        args.publication_type,
+        args.country,
+        trial_id=args.trial_id,
+        record_kind=args.record_kind,
+        read_url=args.read_url,
+    )
     if problems:
         print("alsmsc new-study: the record was not added, because the data would not be valid:", file=sys.stderr)
         for p in problems:
@@ -165,6 +253,7 @@ def _release(layout: Layout, args) -> int:
 
 def _validate(layout: Layout, args) -> int:
     from alsmsc import dataset
+
     problems = dataset.validate(layout.data)
     for p in problems:
         print(p, file=sys.stderr)
@@ -180,8 +269,7 @@ def _execute(layout: Layout, args, targets: list[str]) -> int:
     from alsmsc.build import pipeline
     from alsmsc.build.report import print_summary
 
-    summary = pipeline.run(layout, targets, jobs=args.jobs, always=args.force, strict=not getattr(args, "no_strict", False),
-                           quiet=args.quiet)
+    summary = pipeline.run(layout, targets, jobs=args.jobs, always=args.force, strict=not getattr(args, "no_strict", False), quiet=args.quiet)
     print_summary(summary, layout)
     if args.summary_json:
         import json
@@ -206,6 +294,7 @@ def _run(layout: Layout, args) -> int:
 
 def _rehash(layout: Layout, args) -> int:
     from alsmsc import dataset
+
     changed = dataset.rehash(layout.data)
     print("updated checksums: " + (", ".join(changed) if changed else "none changed"))
     return 0

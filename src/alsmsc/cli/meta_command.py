@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 from alsmsc.stats import meta_analysis
+
+
 class InputError(Exception):
     """A problem in the input file, addressed as file:row:column."""
 
@@ -22,8 +24,10 @@ def read_table(path: Path, required: list[str], numeric: list[str], optional: li
         header = reader.fieldnames or []
         missing = [c for c in required if c not in header]
         if missing:
-            raise InputError(f"{path}:1: missing column(s) {', '.join(missing)}; the header must contain {', '.join(required)}"
-                             + (f" (optionally {', '.join(optional)})" if optional else ""))
+            raise InputError(
+                f"{path}:1: missing column(s) {', '.join(missing)}; the header must contain {', '.join(required)}"
+                + (f" (optionally {', '.join(optional)})" if optional else "")
+            )
         cols: dict[str, list] = {c: [] for c in header}
         problems = []
         for line, row in enumerate(reader, start=2):

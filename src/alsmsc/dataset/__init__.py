@@ -3,9 +3,31 @@
 Imports nothing above it: it knows the data, not the analyses, the book or the build.
 """
 
-from alsmsc.dataset.package import (file_sha256, load, package_hash, read_descriptor, rehash, resource_closure, resources,
-                                    validate, version, write_descriptor)
+from alsmsc.dataset.package import (
+    file_sha256,
+    load,
+    package_hash,
+    read_descriptor,
+    rehash,
+    resource_closure,
+    resources,
+    validate,
+    version,
+    write_descriptor,
+)
 from alsmsc.dataset.problems import DataError, Problem
 
-__all__ = ["DataError", "Problem", "file_sha256", "load", "package_hash", "read_descriptor", "rehash", "resource_closure",
-           "resources", "validate", "version", "write_descriptor"]
+__all__ = [
+    "DataError",
+    "Problem",
+    "file_sha256",
+    "load",
+    "package_hash",
+    "read_descriptor",
+    "rehash",
+    "resource_closure",
+    "resources",
+    "validate",
+    "version",
+    "write_descriptor",
+]

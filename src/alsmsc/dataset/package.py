@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pandas is imported where tables are read, keeping `alsmsc build` fast when nothing changed
     import pandas as pd
 
 
 from alsmsc.dataset.problems import DataError, Problem, problem_order
-
 
 # --------------------------------------------------------------------------- descriptor
 
@@ -98,6 +98,7 @@ def package_hash(data_dir: Path, names: Iterable[str] | None = None) -> str:
 def validate(data_dir: Path, today_year: int | None = None) -> list[Problem]:
     """Every problem in the package: descriptor, files, hashes, schemas, keys and cross-field rules."""
     from alsmsc.dataset import rules
+
     dp_path = data_dir / "datapackage.json"
     try:
         desc = read_descriptor(dp_path)
@@ -130,14 +131,26 @@ def _frictionless_problems(data_dir: Path, desc: dict) -> list[Problem]:
             continue
         raw = path.read_bytes()
         if not raw.strip():
-            problems.append(Problem(shown, None, None, "file is empty; it needs at least the header row: " + ", ".join(f["name"] for f in res["schema"]["fields"])))
+            problems.append(
+                Problem(
+                    shown, None, None, "file is empty; it needs at least the header row: " + ", ".join(f["name"] for f in res["schema"]["fields"])
+                )
+            )
             continue
         expected = res.get("hash")
         if expected:
             algo, _, hexdigest = expected.partition(":")
             actual = hashlib.new(algo if hexdigest else "md5", raw).hexdigest()
             if actual != (hexdigest or algo):
-                problems.append(Problem(shown, None, None, f"checksum does not match datapackage.json ({expected[:20]}…, file is {algo}:{actual[:12]}…); if the change is intended, run `alsmsc rehash`"))
+                problems.append(
+                    Problem(
+                        shown,
+                        None,
+                        None,
+                        f"checksum does not match datapackage.json ({expected[:20]}…, file is {algo}:{actual[:12]}…); "
+                        "if the change is intended, run `alsmsc rehash`",
+                    )
+                )
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -148,15 +161,12 @@ def _frictionless_problems(data_dir: Path, desc: dict) -> list[Problem]:
     # Frictionless validates the whole package at once so that foreign keys resolve across files.
     checked = {k: v for k, v in desc.items() if k != "resources"}
     checked["resources"] = [
-        {k: v for k, v in r.items() if k not in ("hash", "bytes")}
-        for r in desc["resources"]
-        if _display(data_dir / r["path"]) not in bad
+        {k: v for k, v in r.items() if k not in ("hash", "bytes")} for r in desc["resources"] if _display(data_dir / r["path"]) not in bad
     ]
     if not checked["resources"]:
         return problems
     fields_by_res = {
-        r["name"]: {**{f["name"]: f for f in r["schema"]["fields"]}, "__primary_key__": r["schema"].get("primaryKey", [])}
-        for r in desc["resources"]
+        r["name"]: {**{f["name"]: f for f in r["schema"]["fields"]}, "__primary_key__": r["schema"].get("primaryKey", [])} for r in desc["resources"]
     }
     path_by_res = {r["name"]: _display(data_dir / r["path"]) for r in desc["resources"]}
     try:
@@ -206,21 +216,29 @@ def _translate(file: str, fields: dict, err) -> Problem:
         msg = f"{cell!r} is not {expected.get(field.get('type'), field.get('type', 'valid'))}"
     elif kind == "primary-key":
         pk = fields.get("__primary_key__", [])
-        msg = f"duplicate {' + '.join(pk) or 'primary key'}: " + _after(err.message, "violates the primary key: ").replace("the same as in the row at position", "the same as on line")
+        msg = f"duplicate {' + '.join(pk) or 'primary key'}: " + _after(err.message, "violates the primary key: ").replace(
+            "the same as in the row at position", "the same as on line"
+        )
     elif kind == "foreign-key":
         msg = "refers to a missing record: " + _after(err.message, "violates the foreign key: ")
     elif kind in ("extra-label", "missing-label", "incorrect-label", "blank-label", "duplicate-label"):
         expected = ", ".join(n for n in fields if n != "__primary_key__")
         label = getattr(err, "label", "")
-        what = {"extra-label": f"unknown extra column {label!r}", "missing-label": "a required column is missing",
-                "incorrect-label": f"column {label!r} is not the expected one at this position",
-                "blank-label": "a column has an empty header", "duplicate-label": f"column {label!r} appears twice"}[kind]
+        what = {
+            "extra-label": f"unknown extra column {label!r}",
+            "missing-label": "a required column is missing",
+            "incorrect-label": f"column {label!r} is not the expected one at this position",
+            "blank-label": "a column has an empty header",
+            "duplicate-label": f"column {label!r} appears twice",
+        }[kind]
         msg = f"{what}; the header must be exactly: {expected}"
         row = 1
         col = label or None
     elif kind in ("extra-cell", "missing-cell"):
-        msg = (f"wrong number of fields: {'more' if kind == 'extra-cell' else 'fewer'} values than the "
-               f"{len(fields) - 1} columns (check for an unquoted comma or an unbalanced quote)")
+        msg = (
+            f"wrong number of fields: {'more' if kind == 'extra-cell' else 'fewer'} values than the "
+            f"{len(fields) - 1} columns (check for an unquoted comma or an unbalanced quote)"
+        )
     else:
         msg = err.message
     return Problem(file, row, col, msg)
@@ -247,7 +265,7 @@ def _display(path: Path) -> str:
 _PANDAS_TYPES = {"integer": "Int64", "number": "Float64", "boolean": "boolean", "string": "string", "date": "string"}
 
 
-def _read_typed(path: Path, schema: dict) -> "pd.DataFrame":
+def _read_typed(path: Path, schema: dict) -> pd.DataFrame:
     """Read one CSV with the schema's types. Blank cells are missing values (pd.NA), never empty strings."""
     import pandas as pd
 
@@ -267,7 +285,7 @@ def _read_typed(path: Path, schema: dict) -> "pd.DataFrame":
     return frame
 
 
-def load(data_dir: Path | str, reads: Iterable[str]) -> "dict[str, pd.DataFrame]":
+def load(data_dir: Path | str, reads: Iterable[str]) -> dict[str, pd.DataFrame]:
     """The declared resources (and those they reference) as typed DataFrames.
 
     Only declared resources are returned, so an analysis cannot silently depend on a file the pipeline does not

@@ -11,9 +11,9 @@ import json
 import re
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
@@ -59,7 +59,9 @@ def export_data(layout: Layout, commit: str, dest: Path) -> Path:
     """The data/ folder as it was at ``commit``, written to ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in _git(layout, "ls-tree", "--name-only", commit, "data/").split():
-        (dest / Path(name).name).write_bytes(subprocess.run(["git", "show", f"{commit}:{name}"], cwd=layout.root, capture_output=True, check=True).stdout)
+        (dest / Path(name).name).write_bytes(
+            subprocess.run(["git", "show", f"{commit}:{name}"], cwd=layout.root, capture_output=True, check=True).stdout
+        )
     return dest
 
 
@@ -75,12 +77,16 @@ def diff_tables(old_dir: Path, new_dir: Path) -> dict[str, TableDiff]:
         name = res["name"]
         pk = res["schema"].get("primaryKey") or [res["schema"]["fields"][0]["name"]]
         new = pd.read_csv(new_dir / res["path"], dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        old = (pd.read_csv(old_dir / old_desc[name]["path"], dtype=str, keep_default_na=False, encoding="utf-8-sig")
-               if name in old_desc and (old_dir / old_desc[name]["path"]).exists() else new.iloc[0:0])
+        old = (
+            pd.read_csv(old_dir / old_desc[name]["path"], dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            if name in old_desc and (old_dir / old_desc[name]["path"]).exists()
+            else new.iloc[0:0]
+        )
         if not set(pk) <= set(old.columns):  # the table's key changed (a new data model): old rows by their own key
             old_pk = old_desc[name]["schema"].get("primaryKey") or [old_desc[name]["schema"]["fields"][0]["name"]]
-            out[name] = TableDiff(added=sorted({_key(r, pk) for _, r in new.iterrows()}),
-                                  removed=sorted({_key(r, old_pk) for _, r in old.iterrows()}))
+            out[name] = TableDiff(
+                added=sorted({_key(r, pk) for _, r in new.iterrows()}), removed=sorted({_key(r, old_pk) for _, r in old.iterrows()})
+            )
             continue
         old_rows = {_key(r, pk): r for _, r in old.iterrows()}
         new_rows = {_key(r, pk): r for _, r in new.iterrows()}
@@ -109,8 +115,14 @@ def changelog_entry(version: str, date: str, diffs: dict[str, TableDiff], flags:
     for name, d in diffs.items():
         if not d.empty:
             summary.append(f"{name}: {len(d.added)} added, {len(d.removed)} removed, {len({k for k, *_ in d.changed})} changed")
-    lines = [f"## {version} — {date}", "", "| Date | Event | Description |", "|---|---|---|",
-             f"| {date} | {event} | {'; '.join(summary) or 'no data changes'} |", ""]
+    lines = [
+        f"## {version} — {date}",
+        "",
+        "| Date | Event | Description |",
+        "|---|---|---|",
+        f"| {date} | {event} | {'; '.join(summary) or 'no data changes'} |",
+        "",
+    ]
     if flags:
         lines += ["**Material update.** The conclusions may have changed:", ""]
         lines += [f"- `{f['comparison']}`: {f['reason']}" for f in flags] + [""]
@@ -139,8 +151,9 @@ def _short(value: str, limit: int = 80) -> str:
 DriftCheck = Callable[[Path, Path, float], list[dict]]
 
 
-def release(layout: Layout, version: str, date: str | None = None, threshold: float = 0.10,
-            previous: str | None = None, drift: DriftCheck | None = None) -> tuple[str, list[dict]]:
+def release(
+    layout: Layout, version: str, date: str | None = None, threshold: float = 0.10, previous: str | None = None, drift: DriftCheck | None = None
+) -> tuple[str, list[dict]]:
     if not SEMVER.match(version):
         raise ReleaseError(f"version {version!r} is not X.Y.Z")
     desc = dataset.read_descriptor(layout.datapackage)

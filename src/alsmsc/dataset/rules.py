@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pandas as pd
 
@@ -72,12 +72,22 @@ def studies_have_an_identifier(t: Tables, desc, year) -> Iterator[Problem]:
     for line, row in _rows(frame):
         undated = row["publication_type"] == "registry_only" or bool(re.search(r"nd[a-z]?$|^PMID\d+$", str(row["study_id"])))
         if _blank(row["year"]) and not undated:
-            yield Problem(frame.attrs["source"], line, "year", "is required (only a registry record whose posting date was not read, or a record "
-                                                               "whose date was not shown, keyed ...nd or PMIDnnnn, may leave it blank)")
+            yield Problem(
+                frame.attrs["source"],
+                line,
+                "year",
+                "is required (only a registry record whose posting date was not read, or a record "
+                "whose date was not shown, keyed ...nd or PMIDnnnn, may leave it blank)",
+            )
         from_review = row.get("verified_from") == "secondary_source"
         if _blank(row.get("title")) and not (from_review or re.match(r"PMID\d+$", str(row["study_id"]))):
-            yield Problem(frame.attrs["source"], line, "title", "is required (only a record known from a review's table, verified_from "
-                                                                "secondary_source, or a PMIDnnnn record whose title was not shown, may leave it blank)")
+            yield Problem(
+                frame.attrs["source"],
+                line,
+                "title",
+                "is required (only a record known from a review's table, verified_from "
+                "secondary_source, or a PMIDnnnn record whose title was not shown, may leave it blank)",
+            )
         if row["publication_type"] in URL_ONLY_TYPES:
             continue
         if not all(_blank(row[c]) for c in ("doi", "pmid", "pmcid", "registry_ids")):
@@ -88,10 +98,14 @@ def studies_have_an_identifier(t: Tables, desc, year) -> Iterator[Problem]:
         full_citation = not _blank(row["journal"]) and not (_blank(row["volume"]) and _blank(row["pages"]))
         publisher_page = policy is not None and any(policy.classify(u).kind == "publisher" for u in split_urls(row["source_url"]))
         if not (full_citation or publisher_page):
-            yield Problem(frame.attrs["source"], line, "doi",
-                          "needs an identifier (doi, pmid, pmcid or registry_ids), a full citation (journal with volume or pages) "
-                          "or the publisher's page in source_url; only press releases, news and regulatory documents may rely "
-                          "on another URL alone")
+            yield Problem(
+                frame.attrs["source"],
+                line,
+                "doi",
+                "needs an identifier (doi, pmid, pmcid or registry_ids), a full citation (journal with volume or pages) "
+                "or the publisher's page in source_url; only press releases, news and regulatory documents may rely "
+                "on another URL alone",
+            )
 
 
 # --------------------------------------------------------------------------- source policy
@@ -121,21 +135,41 @@ def sources_follow_the_policy(t: Tables, desc, year) -> Iterator[Problem]:
                         continue
                     v = policy.classify(url)
                     if v.category == "never":
-                        yield Problem(src, line, col, f"{v.host} is never evidence ({v.kind.replace('_', ' ')}; see {policy_file}); "
-                                                      "remove it and cite the publisher, PubMed/PMC, registry or regulator page")
+                        yield Problem(
+                            src,
+                            line,
+                            col,
+                            f"{v.host} is never evidence ({v.kind.replace('_', ' ')}; see {policy_file}); "
+                            "remove it and cite the publisher, PubMed/PMC, registry or regulator page",
+                        )
                     elif v.category is None:
-                        yield Problem(src, line, col, f"host {v.host or url!r} is not in {policy_file}; add it with a category "
-                                                      "(authoritative, secondary or never) in the same pull request")
+                        yield Problem(
+                            src,
+                            line,
+                            col,
+                            f"host {v.host or url!r} is not in {policy_file}; add it with a category "
+                            "(authoritative, secondary or never) in the same pull request",
+                        )
                     elif col == "source_url" and v.category != "authoritative":
-                        yield Problem(src, line, col, f"{v.host} is a {v.category} source ({v.kind.replace('_', ' ')}); source_url takes "
-                                                      "only authoritative pages (publisher/DOI, PubMed/PMC/Europe PMC, registry, "
-                                                      "regulator, Cochrane): move it to read_url")
+                        yield Problem(
+                            src,
+                            line,
+                            col,
+                            f"{v.host} is a {v.category} source ({v.kind.replace('_', ' ')}); source_url takes "
+                            "only authoritative pages (publisher/DOI, PubMed/PMC/Europe PMC, registry, "
+                            "regulator, Cochrane): move it to read_url",
+                        )
 
 
 # --------------------------------------------------------------------------- trials and their records
 
-SLOPE_UNITS = {"alsfrs_r_slope_pre": "points/month", "alsfrs_r_slope_post": "points/month", "alsfrs_r_slope_change": "points/month",
-               "fvc_percent_slope_pre": "% predicted/month", "fvc_percent_slope_post": "% predicted/month"}
+SLOPE_UNITS = {
+    "alsfrs_r_slope_pre": "points/month",
+    "alsfrs_r_slope_post": "points/month",
+    "alsfrs_r_slope_change": "points/month",
+    "fvc_percent_slope_pre": "% predicted/month",
+    "fvc_percent_slope_post": "% predicted/month",
+}
 SAFETY_MEASURES = ("deaths", "any_sae", "treatment_related_sae")
 _DECLINE = re.compile(r"\b(declin\w*|decreas\w*|worsen\w*|deteriorat\w*|loss)\b", re.I)
 _IMPROVE = re.compile(r"\b(improv\w*|increas\w*|gain\w*)\b", re.I)
@@ -161,21 +195,35 @@ def trials_consistent(t: Tables, desc, year) -> Iterator[Problem]:
             if not _blank(enrolled) and not _blank(row[col]) and row[col] > enrolled:
                 yield Problem(src, line, col, f"{col} ({row[col]}) exceeds n_enrolled ({enrolled})")
         if not _blank(row["n_msc"]) and not _blank(row["n_control"]) and not _blank(enrolled) and row["n_msc"] + row["n_control"] > enrolled:
-            yield Problem(src, line, "n_enrolled", f"n_msc + n_control ({row['n_msc'] + row['n_control']}) exceeds n_enrolled ({enrolled}); "
-                                                   "externally matched controls go in n_external_control")
+            yield Problem(
+                src,
+                line,
+                "n_enrolled",
+                f"n_msc + n_control ({row['n_msc'] + row['n_control']}) exceeds n_enrolled ({enrolled}); "
+                "externally matched controls go in n_external_control",
+            )
         if row["randomized"] is True:
             if row["control_type"] in ("none", "historical", "external_matched", "lead_in_self"):
                 yield Problem(src, line, "control_type", f"a randomized trial needs a concurrent control arm, not {row['control_type']!r}")
         elif row["control_type"] in ("placebo", "sham") and not re.search(r"not randomi[sz]ed|non-?randomi[sz]ed", str(row["notes"] or ""), re.I):
-            yield Problem(src, line, "randomized", f"a {row['control_type']}-controlled trial is coded not randomised; registries and "
-                                                   "protocols of such trials say how they allocate (if it really is not randomised, say so in notes)")
+            yield Problem(
+                src,
+                line,
+                "randomized",
+                f"a {row['control_type']}-controlled trial is coded not randomised; registries and "
+                "protocols of such trials say how they allocate (if it really is not randomised, say so in notes)",
+            )
         if (row["design"] == "randomized_controlled") != (row["randomized"] is True):
             yield Problem(src, line, "randomized", f"randomized={row['randomized']} contradicts design={row['design']!r}")
         if row["status"] == "withdrawn" and not _blank(enrolled) and enrolled > 0:
             yield Problem(src, line, "n_enrolled", "a withdrawn trial enrolled no one")
         if row["status"] == "ongoing" and row["results"] == "peer_reviewed" and "extension" not in str(row["notes"] or ""):
-            yield Problem(src, line, "status", "a trial with peer-reviewed results is not 'ongoing' (use completed, or say in notes "
-                                               "that an extension is running)")
+            yield Problem(
+                src,
+                line,
+                "status",
+                "a trial with peer-reviewed results is not 'ongoing' (use completed, or say in notes that an extension is running)",
+            )
 
 
 @rule
@@ -214,23 +262,28 @@ def related_trials_agree(t: Tables, desc, year) -> Iterator[Problem]:
         for rid in _split(r["registry_ids"]):
             by_registry.setdefault(rid, []).append(tid)
     pairs = {}
-    for rid, tids in by_registry.items():
+    for tids in by_registry.values():
         for i, a in enumerate(tids):
-            for b in tids[i + 1:]:
+            for b in tids[i + 1 :]:
                 pairs[tuple(sorted((a, b)))] = ("cell_source", "cell_origin", "route", "randomized")
     for tid, (_, r) in rows.items():
         for other in _split(r["overlaps_with"]):
             if other in rows:
                 pairs.setdefault(tuple(sorted((tid, other))), ("cell_source", "cell_origin"))
     for (a, b), cols in sorted(pairs.items()):
-        (la, ra), (lb, rb) = rows[a], rows[b]
+        (_la, ra), (lb, rb) = rows[a], rows[b]
         explained = any(_named(ra[c], b) or _named(rb[c], a) for c in ("notes", "overlap_note"))
         for col in cols:
             va, vb = ra[col], rb[col]
             if (_blank(va) and _blank(vb)) or (not _blank(va) and not _blank(vb) and va == vb) or explained:
                 continue
-            yield Problem(src, lb, col, f"{b} says {vb!r} but {a}, which shares its registry id or participants, says {va!r}; "
-                                        f"make them agree, or explain in notes (naming {a})")
+            yield Problem(
+                src,
+                lb,
+                col,
+                f"{b} says {vb!r} but {a}, which shares its registry id or participants, says {va!r}; "
+                f"make them agree, or explain in notes (naming {a})",
+            )
 
 
 @rule
@@ -269,7 +322,9 @@ def records_belong_to_trials(t: Tables, desc, year) -> Iterator[Problem]:
     for line, row in _rows(trials):
         k = kinds.get(row["trial_id"], set())
         if row["results"] == "peer_reviewed" and not k & {"results", "interim_results", "long_term_follow_up", "case_report", "secondary_analysis"}:
-            yield Problem(trials.attrs["source"], line, "results", "peer_reviewed results need a results, follow-up or case-report record of this trial")
+            yield Problem(
+                trials.attrs["source"], line, "results", "peer_reviewed results need a results, follow-up or case-report record of this trial"
+            )
         if row["results"] == "conference_abstract_only" and "conference_abstract" not in k:
             yield Problem(trials.attrs["source"], line, "results", "conference_abstract_only needs a conference_abstract record of this trial")
         if row["results"] == "press_release_only" and "press_release" not in k:
@@ -305,7 +360,9 @@ def arms_consistent(t: Tables, desc, year) -> Iterator[Problem]:
     with_msc = set(arms.loc[arms["role"] == "msc", "trial_id"].dropna())
     for line, row in _rows(trials):
         if row["results"] != "none" and row["trial_id"] not in with_msc:
-            yield Problem(trials.attrs["source"], line, "trial_id", f"{row['trial_id']} reports results but has no arm with role 'msc' in clinical_arms.csv")
+            yield Problem(
+                trials.attrs["source"], line, "trial_id", f"{row['trial_id']} reports results but has no arm with role 'msc' in clinical_arms.csv"
+            )
 
 
 @rule
@@ -326,8 +383,13 @@ def outcomes_consistent(t: Tables, desc, year) -> Iterator[Problem]:
             yield Problem(src, line, "dispersion_type", "dispersion is given, so say whether it is sd, se, ci95_halfwidth, iqr or range")
         measure = row["measure"]
         if measure in SLOPE_UNITS and row["unit"] != SLOPE_UNITS[measure]:
-            yield Problem(src, line, "unit", f"{row['unit']!r}: slopes are stored per month ({SLOPE_UNITS[measure]!r}); convert a slope given "
-                                             "per period only if the period length is stated, and say so in notes")
+            yield Problem(
+                src,
+                line,
+                "unit",
+                f"{row['unit']!r}: slopes are stored per month ({SLOPE_UNITS[measure]!r}); convert a slope given "
+                "per period only if the period length is stated, and say so in notes",
+            )
         if measure in SLOPE_UNITS and has_mean:
             words = str(row["notes"] or "")
             down, up = bool(_DECLINE.search(words)), bool(_IMPROVE.search(words))
@@ -362,8 +424,12 @@ def authors_except_registry_records(t: Tables, desc, year) -> Iterator[Problem]:
     for line, row in _rows(frame):
         identified = not (_blank(row["doi"]) and _blank(row["pmid"]) and _blank(row["journal"]))
         if _blank(row["first_author"]) and row["publication_type"] != "registry_only" and not identified:
-            yield Problem(frame.attrs["source"], line, "first_author", "is required (only registry records, and papers identified by "
-                                                                       "DOI, PMID or journal whose authors were not shown, may leave it blank)")
+            yield Problem(
+                frame.attrs["source"],
+                line,
+                "first_author",
+                "is required (only registry records, and papers identified by DOI, PMID or journal whose authors were not shown, may leave it blank)",
+            )
 
 
 # --------------------------------------------------------------------------- review apparatus (PRISMA, RoB, GRADE)
@@ -414,8 +480,12 @@ def included_studies_are_in_the_screening_log(t: Tables, desc, year) -> Iterator
     if studies is not None:
         for line, row in _rows(studies):
             if row["record_type"] in ("clinical", "preclinical") and row["study_id"] not in included:
-                yield Problem(studies.attrs["source"], line, "study_id",
-                              f"{row['study_id']} is not recorded as included in screening_log.csv; the PRISMA flow would not add up")
+                yield Problem(
+                    studies.attrs["source"],
+                    line,
+                    "study_id",
+                    f"{row['study_id']} is not recorded as included in screening_log.csv; the PRISMA flow would not add up",
+                )
 
 
 @rule
@@ -426,8 +496,12 @@ def search_counts_match_screening(t: Tables, desc, year) -> Iterator[Problem]:
     counts = log["search_id"].value_counts()
     for line, row in _rows(searches):
         if not _blank(row["records_identified"]) and int(row["records_identified"]) != int(counts.get(row["search_id"], 0)):
-            yield Problem(searches.attrs["source"], line, "records_identified",
-                          f"{row['records_identified']} records, but screening_log.csv has {int(counts.get(row['search_id'], 0))} from this search")
+            yield Problem(
+                searches.attrs["source"],
+                line,
+                "records_identified",
+                f"{row['records_identified']} records, but screening_log.csv has {int(counts.get(row['search_id'], 0))} from this search",
+            )
         if _blank(row["query"]) and _blank(row["notes"]):
             yield Problem(searches.attrs["source"], line, "query", "give the exact query, or say in notes why it was not logged")
 
@@ -461,16 +535,24 @@ def risk_of_bias_uses_the_right_tool(t: Tables, desc, year) -> Iterator[Problem]
                 continue  # registrations, protocols and trials without results have nothing to assess
             tool = "RoB2" if row["randomized"] is True else "ROBINS-I"
             if (row["trial_id"], tool) not in overall:
-                yield Problem(trials.attrs["source"], line, "trial_id",
-                              f"{row['trial_id']} has results but no {tool} assessment (with an 'overall' domain) in risk_of_bias.csv")
+                yield Problem(
+                    trials.attrs["source"],
+                    line,
+                    "trial_id",
+                    f"{row['trial_id']} has results but no {tool} assessment (with an 'overall' domain) in risk_of_bias.csv",
+                )
     if pre is not None:
         # SYRCLE has no overall judgement: every one of its ten items is judged (unclear where the source is silent)
         items = rob[rob["tool"] == "SYRCLE"].groupby("assessed")["domain"].apply(lambda d: {str(x).split(" ")[0] for x in d}).to_dict()
         for line, row in _rows(pre.drop_duplicates("study_id")):
             missing = sorted({str(i) for i in range(1, 11)} - items.get(row["study_id"], set()), key=int)
             if missing:
-                yield Problem(pre.attrs["source"], line, "study_id",
-                              f"{row['study_id']} has no SYRCLE judgement for item(s) {', '.join(missing)} in risk_of_bias.csv (all ten are needed)")
+                yield Problem(
+                    pre.attrs["source"],
+                    line,
+                    "study_id",
+                    f"{row['study_id']} has no SYRCLE judgement for item(s) {', '.join(missing)} in risk_of_bias.csv (all ten are needed)",
+                )
 
 
 @rule
@@ -482,14 +564,21 @@ def grade_rows_add_up(t: Tables, desc, year) -> Iterator[Problem]:
     src = grade.attrs["source"]
     for line, row in _rows(grade):
         if row["comparison_key"] not in COMPARISON_KEYS:
-            yield Problem(src, line, "comparison_key", f"{row['comparison_key']!r} is not a synthesis comparison; use one of {', '.join(COMPARISON_KEYS)}")
+            yield Problem(
+                src, line, "comparison_key", f"{row['comparison_key']!r} is not a synthesis comparison; use one of {', '.join(COMPARISON_KEYS)}"
+            )
         start = 4 if row["starting_level"] == "high" else 2
         moved = sum(int(row[c]) for c in ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias") if not _blank(row[c]))
         level = max(1, min(4, start + moved + (0 if _blank(row["upgrade"]) else int(row["upgrade"]))))
         expected = {v: k for k, v in GRADE_LEVELS.items()}[level]
         if row["certainty"] != expected:
-            yield Problem(src, line, "certainty", f"{row['certainty']!r} does not follow from the ratings (starting {row['starting_level']}, "
-                                                  f"{moved:+d} down, {row['upgrade']} up = {expected!r})")
+            yield Problem(
+                src,
+                line,
+                "certainty",
+                f"{row['certainty']!r} does not follow from the ratings (starting {row['starting_level']}, "
+                f"{moved:+d} down, {row['upgrade']} up = {expected!r})",
+            )
 
 
 @rule
@@ -500,5 +589,9 @@ def animal_rows_cite_animal_records(t: Tables, desc, year) -> Iterator[Problem]:
     kind = dict(zip(studies["study_id"], studies["record_type"]))
     for line, row in _rows(pre):
         if row["study_id"] in kind and kind[row["study_id"]] != "preclinical":
-            yield Problem(pre.attrs["source"], line, "study_id",
-                          f"studies.csv has record_type {kind[row['study_id']]!r} for {row['study_id']}; preclinical_studies rows need 'preclinical'")
+            yield Problem(
+                pre.attrs["source"],
+                line,
+                "study_id",
+                f"studies.csv has record_type {kind[row['study_id']]!r} for {row['study_id']}; preclinical_studies rows need 'preclinical'",
+            )

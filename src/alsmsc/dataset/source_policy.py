@@ -42,7 +42,7 @@ class HostPolicy:
         self._hosts = {host.strip().lower().rstrip("."): (category, kind) for host, category, kind in rows}
 
     @classmethod
-    def from_frame(cls, frame) -> "HostPolicy":
+    def from_frame(cls, frame) -> HostPolicy:
         return cls([(str(r["host"]), str(r["category"]), str(r["kind"])) for _, r in frame.iterrows()])
 
     def classify(self, url: str) -> Verdict:

@@ -17,8 +17,7 @@ def find_root(start: Path | None = None) -> Path:
         if (candidate / "pyproject.toml").is_file() and (candidate / "data").is_dir():
             return candidate
     raise FileNotFoundError(
-        f"no ALS-MSC project found at or above {here} (looked for pyproject.toml next to data/); "
-        "run from inside the repository or set ALSMSC_ROOT"
+        f"no ALS-MSC project found at or above {here} (looked for pyproject.toml next to data/); run from inside the repository or set ALSMSC_ROOT"
     )
 
 
@@ -27,7 +26,7 @@ class Layout:
     root: Path
 
     @classmethod
-    def discover(cls, start: Path | None = None) -> "Layout":
+    def discover(cls, start: Path | None = None) -> Layout:
         return cls(find_root(start))
 
     @property
@@ -81,7 +80,7 @@ class Layout:
 
     SOURCE_ITEMS = ("pyproject.toml", "_config.yml", "data", "analysis", "book", "src")
 
-    def copy_sources(self, dest: Path) -> "Layout":
+    def copy_sources(self, dest: Path) -> Layout:
         """Copy what a build needs (no .venv, no _build) to ``dest``; for tests and benchmarks that must not touch
         the working tree."""
         import shutil

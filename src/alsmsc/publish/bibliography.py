@@ -24,10 +24,19 @@ def _clean(value) -> str | None:
     return text.replace("{", "(").replace("}", ")").replace("\\", "/") or None
 
 
-REGISTRIES = {"NCT": "ClinicalTrials.gov", "IRCT": "Iranian Registry of Clinical Trials", "EUCTR": "EU Clinical Trials Register",
-              "ISRCTN": "ISRCTN registry", "ChiCTR": "Chinese Clinical Trial Registry", "KCT": "Clinical Research Information Service (Korea)",
-              "ACTRN": "Australian New Zealand Clinical Trials Registry", "JPRN": "Japan Registry of Clinical Trials", "jRCT": "Japan Registry of Clinical Trials",
-              "CTRI": "Clinical Trials Registry - India", "UMIN": "UMIN Clinical Trials Registry"}
+REGISTRIES = {
+    "NCT": "ClinicalTrials.gov",
+    "IRCT": "Iranian Registry of Clinical Trials",
+    "EUCTR": "EU Clinical Trials Register",
+    "ISRCTN": "ISRCTN registry",
+    "ChiCTR": "Chinese Clinical Trial Registry",
+    "KCT": "Clinical Research Information Service (Korea)",
+    "ACTRN": "Australian New Zealand Clinical Trials Registry",
+    "JPRN": "Japan Registry of Clinical Trials",
+    "jRCT": "Japan Registry of Clinical Trials",
+    "CTRI": "Clinical Trials Registry - India",
+    "UMIN": "UMIN Clinical Trials Registry",
+}
 
 
 def _registry_name(ids: str) -> str:
@@ -40,8 +49,9 @@ def entry_for(row) -> Entry:
     import pandas as pd
 
     # An undated registry record or press release is cited "n.d.", the usual convention.
-    title = _clean(row["title"]) or ("[title not shown: known from a review's table]" if row.get("verified_from") == "secondary_source"
-                                     else "[title not shown in what was read]")
+    title = _clean(row["title"]) or (
+        "[title not shown: known from a review's table]" if row.get("verified_from") == "secondary_source" else "[title not shown in what was read]"
+    )
     fields = {"title": "{" + title + "}", "year": "n.d." if pd.isna(row["year"]) else str(int(row["year"]))}
     for src, dst in (("journal", "journal"), ("volume", "volume"), ("issue", "number"), ("pages", "pages"), ("doi", "doi"), ("pmid", "pubmed")):
         value = _clean(row[src])

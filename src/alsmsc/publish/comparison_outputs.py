@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from alsmsc.analyses.synthesis import Comparison, back_transform, pooled_label, summary_row
 from alsmsc.publish import forest
 from alsmsc.stats.measures import measure
-from alsmsc.analyses.synthesis import Comparison, back_transform, pooled_label, summary_row
 
 
 def _formatter(c: Comparison, fmt: str):
@@ -21,8 +21,10 @@ def result_text(c: Comparison, fmt: str = ".3g") -> str:
     f = _formatter(c, fmt)
     r = c.result
     est, lo, hi, plo, phi = back_transform(c, [r.estimate, r.ci_lb, r.ci_ub, r.pi_lb, r.pi_ub])
-    return (f"{f(est)} (95% CI {f(lo)} to {f(hi)}; 95% prediction interval {f(plo)} to {f(phi)}) from "
-            f"{len(c.rows)} trials, pooled with a {pooled_label(c)}")
+    return (
+        f"{f(est)} (95% CI {f(lo)} to {f(hi)}; 95% prediction interval {f(plo)} to {f(phi)}) from "
+        f"{len(c.rows)} trials, pooled with a {pooled_label(c)}"
+    )
 
 
 def publish(out, c: Comparison, x_title: str, fmt: str = ".3g") -> None:
@@ -32,9 +34,12 @@ def publish(out, c: Comparison, x_title: str, fmt: str = ".3g") -> None:
     out.number(f"{c.key}_status", "pooled" if c.pooled else f"not pooled: {c.reason}")
     out.number(f"{c.key}_result", result_text(c))
     # always published, even with no rows, so that a chapter never points at a missing figure when the data shrink
-    out.chart(f"fig_{c.key}_forest", forest.forest_plot(c, x_title),
-              alt_text=f"Forest plot: {c.title}. One row per study with its 95% confidence interval"
-                       + ("; the pooled estimate is the diamond, the prediction interval the red line." if c.pooled else "; not pooled."))
+    out.chart(
+        f"fig_{c.key}_forest",
+        forest.forest_plot(c, x_title),
+        alt_text=f"Forest plot: {c.title}. One row per study with its 95% confidence interval"
+        + ("; the pooled estimate is the diamond, the prediction interval the red line." if c.pooled else "; not pooled."),
+    )
     if not c.pooled:
         return
     r = c.result
@@ -47,14 +52,27 @@ def publish(out, c: Comparison, x_title: str, fmt: str = ".3g") -> None:
     out.number(f"{c.key}_tau2", f"{r.tau2:.3g}")
     out.number(f"{c.key}_q_pval", f"{r.q_pval:.2g}" if hasattr(r, "q_pval") else "not applicable")
     if c.cumulative:
-        out.chart(f"fig_{c.key}_cumulative", forest.cumulative_plot(c, x_title),
-                  alt_text=f"Cumulative meta-analysis: {c.title}, the pooled estimate as each study is added by year.", display=False)
+        out.chart(
+            f"fig_{c.key}_cumulative",
+            forest.cumulative_plot(c, x_title),
+            alt_text=f"Cumulative meta-analysis: {c.title}, the pooled estimate as each study is added by year.",
+            display=False,
+        )
     if c.leave_one_out:
         loo = pd.DataFrame(c.leave_one_out)
         est_, lo_, hi_ = (back_transform(c, loo[k]) for k in ("estimate", "ci_lb", "ci_ub"))
-        out.table(f"tbl_{c.key}_loo", pd.DataFrame({
-            "Study left out": loo["omitted"], "Studies": loo["k"], "Pooled": [f(x) for x in est_],
-            "95% CI": [f"{f(a)} to {f(b)}" for a, b in zip(lo_, hi_)], "I² (%)": [f"{x:.0f}" for x in loo["i2"]]}))
+        out.table(
+            f"tbl_{c.key}_loo",
+            pd.DataFrame(
+                {
+                    "Study left out": loo["omitted"],
+                    "Studies": loo["k"],
+                    "Pooled": [f(x) for x in est_],
+                    "95% CI": [f"{f(a)} to {f(b)}" for a, b in zip(lo_, hi_)],
+                    "I² (%)": [f"{x:.0f}" for x in loo["i2"]],
+                }
+            ),
+        )
 
 
 def summary_table(comparisons: list[Comparison]) -> pd.DataFrame:
@@ -70,8 +88,9 @@ def safety_table(comparisons: list[Comparison]) -> pd.DataFrame:
         for _, r in c.rows.iterrows():
             lo, hi = back_transform(c, [r["ci_lb"], r["ci_ub"]])
             definition = r.get("definition") or "definition not stated"
-            cells.setdefault(r["study"], {})[c.title] = (f"{int(r['events'])}/{int(r['total'])} "
-                                                         f"(exact 95% CI {100 * lo:.3g}% to {100 * hi:.3g}%; {definition})")
+            cells.setdefault(r["study"], {})[c.title] = (
+                f"{int(r['events'])}/{int(r['total'])} (exact 95% CI {100 * lo:.3g}% to {100 * hi:.3g}%; {definition})"
+            )
             years[r["study"]] = int(r["year"])
     titles = [c.title for c in comparisons]
     rows = [{"Trial": t, **{title: cells[t].get(title, "not reported") for title in titles}} for t in sorted(cells, key=lambda t: (years[t], t))]

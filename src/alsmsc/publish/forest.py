@@ -5,22 +5,24 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from alsmsc.stats.measures import measure
 from alsmsc.analyses.synthesis import Comparison, back_transform, pooled_label
+from alsmsc.stats.measures import measure
 
 WIDTH = 520  # a concatenated chart cannot take its width from the page container, so it gets a fixed one
 
 
 def _study_frame(c: Comparison) -> pd.DataFrame:
     w = getattr(c.result, "weights", None) or [None] * len(c.rows)
-    frame = pd.DataFrame({
-        "study": c.rows["study"].astype(str),
-        "year": c.rows["year"].astype(int),
-        "estimate": back_transform(c, c.rows["yi"]),
-        "ci_lb": back_transform(c, c.rows["ci_lb"]),
-        "ci_ub": back_transform(c, c.rows["ci_ub"]),
-        "weight": [None if x is None else round(x, 1) for x in w],
-    })
+    frame = pd.DataFrame(
+        {
+            "study": c.rows["study"].astype(str),
+            "year": c.rows["year"].astype(int),
+            "estimate": back_transform(c, c.rows["yi"]),
+            "ci_lb": back_transform(c, c.rows["ci_lb"]),
+            "ci_ub": back_transform(c, c.rows["ci_ub"]),
+            "weight": [None if x is None else round(x, 1) for x in w],
+        }
+    )
     return frame.sort_values(["year", "study"]).reset_index(drop=True)
 
 
@@ -31,9 +33,14 @@ def forest_plot(c: Comparison, x_title: str) -> alt.VConcatChart | alt.LayerChar
     m = measure(c.measure)
     scale = alt.Scale(type="log") if m.axis == "log" else alt.Scale(zero=False)
     x = alt.X("estimate:Q", title=x_title, scale=scale)
-    tooltip = [alt.Tooltip("study:N", title="Study"), alt.Tooltip("year:O", title="Year"),
-               alt.Tooltip("estimate:Q", title="Estimate", format=".3g"), alt.Tooltip("ci_lb:Q", title="95% CI low", format=".3g"),
-               alt.Tooltip("ci_ub:Q", title="95% CI high", format=".3g"), alt.Tooltip("weight:Q", title="Weight (%)")]
+    tooltip = [
+        alt.Tooltip("study:N", title="Study"),
+        alt.Tooltip("year:O", title="Year"),
+        alt.Tooltip("estimate:Q", title="Estimate", format=".3g"),
+        alt.Tooltip("ci_lb:Q", title="95% CI low", format=".3g"),
+        alt.Tooltip("ci_ub:Q", title="95% CI high", format=".3g"),
+        alt.Tooltip("weight:Q", title="Weight (%)"),
+    ]
     base = alt.Chart(frame).encode(y=alt.Y("study:N", sort=order, title=None))
     ci = base.mark_rule().encode(x=alt.X("ci_lb:Q", title=x_title, scale=scale), x2="ci_ub:Q", tooltip=tooltip)
     size = alt.Size("weight:Q", legend=None, scale=alt.Scale(range=[40, 300])) if frame["weight"].notna().any() else alt.value(80)
@@ -51,11 +58,20 @@ def forest_plot(c: Comparison, x_title: str) -> alt.VConcatChart | alt.LayerChar
     pi = pd.DataFrame({"pi_lb": [plo], "pi_ub": [phi], "row": [label], "estimate": [est], "ci_lb": [lo], "ci_ub": [hi]})
     y = alt.Y("top:Q", axis=alt.Axis(title=None, labels=False, ticks=False, domain=False, grid=False), scale=alt.Scale(domain=[-1, 1]))
     pooled = alt.layer(
-        alt.Chart(pi).mark_rule(strokeWidth=2, color="#D55E00").encode(
-            x=alt.X("pi_lb:Q", title=x_title, scale=scale), x2="pi_ub:Q", y=alt.datum(0),
-            tooltip=[alt.Tooltip("estimate:Q", title="Pooled", format=".3g"), alt.Tooltip("ci_lb:Q", title="95% CI low", format=".3g"),
-                     alt.Tooltip("ci_ub:Q", title="95% CI high", format=".3g"), alt.Tooltip("pi_lb:Q", title="95% PI low", format=".3g"),
-                     alt.Tooltip("pi_ub:Q", title="95% PI high", format=".3g")]),
+        alt.Chart(pi)
+        .mark_rule(strokeWidth=2, color="#D55E00")
+        .encode(
+            x=alt.X("pi_lb:Q", title=x_title, scale=scale),
+            x2="pi_ub:Q",
+            y=alt.datum(0),
+            tooltip=[
+                alt.Tooltip("estimate:Q", title="Pooled", format=".3g"),
+                alt.Tooltip("ci_lb:Q", title="95% CI low", format=".3g"),
+                alt.Tooltip("ci_ub:Q", title="95% CI high", format=".3g"),
+                alt.Tooltip("pi_lb:Q", title="95% PI low", format=".3g"),
+                alt.Tooltip("pi_ub:Q", title="95% PI high", format=".3g"),
+            ],
+        ),
         alt.Chart(diamond).mark_area(color="#000000", opacity=0.85).encode(x=alt.X("estimate:Q", scale=scale), y=y, y2="bottom:Q"),
     ).properties(width=WIDTH, height=40, title=alt.TitleParams(f"{label}; red line: 95% prediction interval", fontSize=11, anchor="start"))
     return alt.vconcat(studies, pooled).resolve_scale(x="shared")
@@ -66,12 +82,19 @@ def cumulative_plot(c: Comparison, x_title: str) -> alt.LayerChart:
     frame = pd.DataFrame(c.cumulative)
     frame = frame.assign(
         step=[f"+ {a} ({o})" for a, o in zip(frame["added"], frame["order"])],
-        estimate=back_transform(c, frame["estimate"]), ci_lb=back_transform(c, frame["ci_lb"]), ci_ub=back_transform(c, frame["ci_ub"]),
+        estimate=back_transform(c, frame["estimate"]),
+        ci_lb=back_transform(c, frame["ci_lb"]),
+        ci_ub=back_transform(c, frame["ci_ub"]),
     )[["step", "k", "estimate", "ci_lb", "ci_ub"]]
     scale = alt.Scale(type="log") if measure(c.measure).axis == "log" else alt.Scale(zero=False)
     base = alt.Chart(frame).encode(y=alt.Y("step:N", sort=frame["step"].tolist(), title="Study added (year)"))
-    tooltip = [alt.Tooltip("step:N", title="Added"), alt.Tooltip("k:Q", title="Studies"), alt.Tooltip("estimate:Q", title="Pooled", format=".3g"),
-               alt.Tooltip("ci_lb:Q", title="95% CI low", format=".3g"), alt.Tooltip("ci_ub:Q", title="95% CI high", format=".3g")]
+    tooltip = [
+        alt.Tooltip("step:N", title="Added"),
+        alt.Tooltip("k:Q", title="Studies"),
+        alt.Tooltip("estimate:Q", title="Pooled", format=".3g"),
+        alt.Tooltip("ci_lb:Q", title="95% CI low", format=".3g"),
+        alt.Tooltip("ci_ub:Q", title="95% CI high", format=".3g"),
+    ]
     return alt.layer(
         base.mark_rule().encode(x=alt.X("ci_lb:Q", title=x_title, scale=scale), x2="ci_ub:Q", tooltip=tooltip),
         base.mark_point(filled=True, color="#000000", size=60).encode(x=alt.X("estimate:Q", scale=scale), tooltip=tooltip),

@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from alsmsc.publish import charts
 from alsmsc.files.atomic import atomic_write_text
+from alsmsc.publish import charts
 
 
 def _glue(key: str, value: Any, display: bool) -> None:
@@ -74,7 +74,7 @@ class Outputs:
     def _after_cell(self, *_args) -> None:
         self.flush()
 
-    def __enter__(self) -> "Outputs":
+    def __enter__(self) -> Outputs:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -127,6 +127,8 @@ class HTMLTable:
     def _repr_mimebundle_(self, include=None, exclude=None):
         html_text = self.frame.to_html(**self.kwargs)
         if self.total > self.max_rows:
-            html_text += (f'\n<p class="alsmsc-table-note">Showing the first {self.max_rows} of {self.total} rows; the complete table '
-                          f"is <code>tables/{html.escape(self.note_key)}.csv</code> in the analysis outputs.</p>\n")
+            html_text += (
+                f'\n<p class="alsmsc-table-note">Showing the first {self.max_rows} of {self.total} rows; the complete table '
+                f"is <code>tables/{html.escape(self.note_key)}.csv</code> in the analysis outputs.</p>\n"
+            )
         return {"text/html": html_text, "text/plain": self.frame.to_string(index=False)}

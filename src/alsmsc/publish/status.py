@@ -11,14 +11,32 @@ from alsmsc import dataset
 from alsmsc.files.atomic import write_if_changed
 from alsmsc.files.layout import Layout
 
-KEY_PACKAGES = ["alsmsc", "jupyter-book", "sphinx", "myst-nb", "sphinxcontrib-bibtex", "altair", "vl-convert-python",
-                "pandas", "numpy", "scipy", "statsmodels", "papermill", "frictionless", "doit"]
+KEY_PACKAGES = [
+    "alsmsc",
+    "jupyter-book",
+    "sphinx",
+    "myst-nb",
+    "sphinxcontrib-bibtex",
+    "altair",
+    "vl-convert-python",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "papermill",
+    "frictionless",
+    "doit",
+]
 
 
 def git_commit(layout: Layout) -> str:
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=layout.root, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=layout.root, capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], cwd=layout.root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=layout.root, capture_output=True, text=True
+        ).stdout.strip()
         return commit + (" (with uncommitted changes)" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
@@ -58,21 +76,36 @@ def render(layout: Layout, notebooks) -> str:
     desc = dataset.read_descriptor(layout.datapackage)
     env = environment_key(layout)
     lines = [
-        "| item | value |", "|---|---|",
+        "| item | value |",
+        "|---|---|",
         f"| Dataset | `{desc['name']}` version **{desc.get('version', '?')}** |",
         f"| Dataset content hash (sha256) | `{dataset.package_hash(layout.data)}` |",
         f"| Git commit | `{env['commit']}` |",
-        "", "## Data files", "", "| file | rows | sha256 |", "|---|---|---|",
+        "",
+        "## Data files",
+        "",
+        "| file | rows | sha256 |",
+        "|---|---|---|",
     ]
     for res in desc["resources"]:
         path = layout.data / res["path"]
         rows = max(0, len(path.read_text(encoding="utf-8-sig").splitlines()) - 1) if path.is_file() else 0
         lines.append(f"| `data/{res['path']}` | {rows} | `{dataset.file_sha256(path)[:16]}…` |")
-    lines += ["", "## Analysis notebooks", "",
-              "Executed by the pipeline with papermill; times are each notebook's own last execution (a notebook is re-run only when its code, parameters or the data it reads change).", "",
-              "| notebook | status | seconds | last executed (UTC) | reads | data hash |", "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Analysis notebooks",
+        "",
+        "Executed by the pipeline with papermill; times are each notebook's own last execution "
+        "(a notebook is re-run only when its code, parameters or the data it reads change).",
+        "",
+        "| notebook | status | seconds | last executed (UTC) | reads | data hash |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in notebook_rows(layout, notebooks):
-        lines.append(f"| [{r['notebook']}](/_generated/notebooks/{r['notebook']}.ipynb) | {r['status']} | {r['seconds']} | {r['finished']} | {r['reads']} | `{r['dataset_hash']}` |")
+        lines.append(
+            f"| [{r['notebook']}](/_generated/notebooks/{r['notebook']}.ipynb) | {r['status']} | {r['seconds']} | "
+            f"{r['finished']} | {r['reads']} | `{r['dataset_hash']}` |"
+        )
     lines += ["", "## Software", "", "| package | version |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in env["versions"].items()]
     return "\n".join(lines) + "\n"

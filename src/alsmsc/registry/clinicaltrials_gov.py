@@ -22,8 +22,17 @@ API = "https://clinicaltrials.gov/api/v2/studies"
 USER_AGENT = "alsmsc-living-review/0.1 (registry watch for a living systematic review; contact via the project repository)"
 DEFAULT_QUERY = {"query.cond": "amyotrophic lateral sclerosis", "query.intr": "mesenchymal"}
 # Registry status -> the dataset's status vocabulary (for the diff).
-STATUS_MAP = {"RECRUITING": "ongoing", "NOT_YET_RECRUITING": "ongoing", "ACTIVE_NOT_RECRUITING": "ongoing", "ENROLLING_BY_INVITATION": "ongoing",
-              "SUSPENDED": "suspended", "COMPLETED": "completed", "TERMINATED": "terminated", "WITHDRAWN": "withdrawn", "UNKNOWN": "unknown"}
+STATUS_MAP = {
+    "RECRUITING": "ongoing",
+    "NOT_YET_RECRUITING": "ongoing",
+    "ACTIVE_NOT_RECRUITING": "ongoing",
+    "ENROLLING_BY_INVITATION": "ongoing",
+    "SUSPENDED": "suspended",
+    "COMPLETED": "completed",
+    "TERMINATED": "terminated",
+    "WITHDRAWN": "withdrawn",
+    "UNKNOWN": "unknown",
+}
 
 
 class RegistryError(ValueError):
@@ -66,7 +75,9 @@ def normalise(study, where: str = "record") -> TrialRecord:
         raise RegistryError(f"{where}: no 'protocolSection'; this is not a ClinicalTrials.gov API v2 study")
     nct = _get(protocol, "identificationModule", "nctId")
     if not isinstance(nct, str) or not nct.startswith("NCT") or len(nct) != 11 or not nct[3:].isdigit():
-        raise RegistryError(f"{where}: protocolSection.identificationModule.nctId is missing or malformed ({nct!r}); expected NCT followed by 8 digits")
+        raise RegistryError(
+            f"{where}: protocolSection.identificationModule.nctId is missing or malformed ({nct!r}); expected NCT followed by 8 digits"
+        )
     count = _get(protocol, "designModule", "enrollmentInfo", "count")
     if count is not None and not isinstance(count, int):
         raise RegistryError(f"{where} ({nct}): enrollmentInfo.count must be a whole number, got {count!r}")
@@ -82,7 +93,9 @@ def normalise(study, where: str = "record") -> TrialRecord:
         completion_date=_get(protocol, "statusModule", "completionDateStruct", "date"),
         first_posted=_get(protocol, "statusModule", "studyFirstPostDateStruct", "date"),
         conditions=list(_get(protocol, "conditionsModule", "conditions", default=[]) or []),
-        interventions=[i.get("name", "") for i in (_get(protocol, "armsInterventionsModule", "interventions", default=[]) or []) if isinstance(i, dict)],
+        interventions=[
+            i.get("name", "") for i in (_get(protocol, "armsInterventionsModule", "interventions", default=[]) or []) if isinstance(i, dict)
+        ],
         countries=sorted({loc.get("country") for loc in locations if isinstance(loc, dict) and loc.get("country")}),
         has_results=bool(study.get("hasResults", False)),
     )
@@ -108,8 +121,16 @@ def load(path: Path | str) -> list[TrialRecord]:
     return parse(payload, str(path))
 
 
-def fetch(query: dict | None = None, base_url: str = API, page_size: int = 100, max_pages: int = 20, timeout: float = 30,
-          retries: int = 3, backoff: float = 2.0, sleep=time.sleep) -> list[TrialRecord]:
+def fetch(
+    query: dict | None = None,
+    base_url: str = API,
+    page_size: int = 100,
+    max_pages: int = 20,
+    timeout: float = 30,
+    retries: int = 3,
+    backoff: float = 2.0,
+    sleep=time.sleep,
+) -> list[TrialRecord]:
     """Every page of a v2 search, politely: a descriptive user agent, a timeout, retries with backoff on 429/5xx."""
     params = {**(query or DEFAULT_QUERY), "pageSize": str(page_size), "format": "json"}
     records, token = [], None
@@ -164,8 +185,9 @@ def diff(records: list[TrialRecord], trials: pd.DataFrame) -> dict[str, list[dic
             out["status_changed"].append({"nct_id": r.nct_id, "trial_id": row["trial_id"], "dataset": row["status"], "registry": r.status})
         size = row["n_planned"] if r.enrollment_type in ("ESTIMATED", "ANTICIPATED") else row["n_enrolled"]
         if r.enrollment is not None and pd.notna(size) and int(size) != r.enrollment:
-            out["enrollment_changed"].append({"nct_id": r.nct_id, "trial_id": row["trial_id"], "dataset": int(size),
-                                              "registry": r.enrollment, "type": r.enrollment_type})
+            out["enrollment_changed"].append(
+                {"nct_id": r.nct_id, "trial_id": row["trial_id"], "dataset": int(size), "registry": r.enrollment, "type": r.enrollment_type}
+            )
         if r.has_results and row["results"] not in ("peer_reviewed", "registry_only"):
             out["results_posted"].append({"nct_id": r.nct_id, "trial_id": row["trial_id"], "dataset_results": row["results"]})
     return out

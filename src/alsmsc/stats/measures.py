@@ -56,15 +56,18 @@ class Measure:
         return f"{100 * float(value):.{digits}g}%" if self.proportion else f"{float(value):.{digits}g}"
 
 
-MEASURES = {m.code: m for m in (
-    Measure("MD", "mean difference", "identity"),
-    Measure("SMD", "standardised mean difference", "identity"),
-    Measure("RD", "risk difference", "identity"),
-    Measure("RR", "risk ratio", "log"),
-    Measure("OR", "odds ratio", "log"),
-    Measure("ROM", "ratio of means", "log"),
-    Measure("PLO", "proportion", "logit"),
-)}
+MEASURES = {
+    m.code: m
+    for m in (
+        Measure("MD", "mean difference", "identity"),
+        Measure("SMD", "standardised mean difference", "identity"),
+        Measure("RD", "risk difference", "identity"),
+        Measure("RR", "risk ratio", "log"),
+        Measure("OR", "odds ratio", "log"),
+        Measure("ROM", "ratio of means", "log"),
+        Measure("PLO", "proportion", "logit"),
+    )
+}
 
 
 def measure(code: str) -> Measure:

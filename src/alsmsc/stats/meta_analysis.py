@@ -18,8 +18,8 @@ Conventions as in metafor's ``escalc`` and ``rma``:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Sequence
 
 import numpy as np
 from scipy import optimize, special, stats
@@ -69,8 +69,23 @@ def exact_hedges_correction(m: np.ndarray) -> np.ndarray:
     return np.exp(special.gammaln(m / 2) - 0.5 * np.log(m / 2) - special.gammaln((m - 1) / 2))
 
 
-def escalc(measure: str, *, m1i=None, sd1i=None, n1i=None, m2i=None, sd2i=None, n2i=None,
-           ai=None, bi=None, ci=None, di=None, xi=None, ni=None, study_labels: Sequence[str] | None = None) -> EffectSizes:
+def escalc(
+    measure: str,
+    *,
+    m1i=None,
+    sd1i=None,
+    n1i=None,
+    m2i=None,
+    sd2i=None,
+    n2i=None,
+    ai=None,
+    bi=None,
+    ci=None,
+    di=None,
+    xi=None,
+    ni=None,
+    study_labels: Sequence[str] | None = None,
+) -> EffectSizes:
     """Effect sizes yi and sampling variances vi, named and computed as metafor's ``escalc`` does."""
     measure = measure.upper()
     if measure not in MEASURES:
@@ -129,7 +144,10 @@ def escalc(measure: str, *, m1i=None, sd1i=None, n1i=None, m2i=None, sd2i=None, 
         keep = ~(both_none | both_all)
         for i in np.flatnonzero(~keep):
             label = study_labels[i] if study_labels is not None else f"study {i + 1}"
-            messages.append(f"{label} dropped: {'no events' if both_none[i] else 'every participant had the event'} in both arms, so it carries no information on the {measure}")
+            messages.append(
+                f"{label} dropped: {'no events' if both_none[i] else 'every participant had the event'} in both arms, "
+                f"so it carries no information on the {measure}"
+            )
         a, b, c, d = a[keep], b[keep], c[keep], d[keep]
     if (a + b == 0).any() or (c + d == 0).any():
         raise MetaError("each arm needs at least one participant (ai + bi > 0 and ci + di > 0)")
@@ -311,9 +329,23 @@ def rma(yi, vi, method: str = "REML", knha: bool = False, level: float = 0.95) -
         i2 = 100 * tau2 / (tau2 + s2_typical)
         h2 = (tau2 + s2_typical) / s2_typical
     return MetaResult(
-        k=k, method=method, knha=knha, estimate=mu, se=se, stat=stat, pval=pval,
-        ci_lb=mu - crit * se, ci_ub=mu + crit * se, pi_lb=mu - pi_half, pi_ub=mu + pi_half,
-        tau2=float(tau2), i2=float(i2), h2=float(h2), q=q, q_df=df, q_pval=q_pval,
+        k=k,
+        method=method,
+        knha=knha,
+        estimate=mu,
+        se=se,
+        stat=stat,
+        pval=pval,
+        ci_lb=mu - crit * se,
+        ci_ub=mu + crit * se,
+        pi_lb=mu - pi_half,
+        pi_ub=mu + pi_half,
+        tau2=float(tau2),
+        i2=float(i2),
+        h2=float(h2),
+        q=q,
+        q_df=df,
+        q_pval=q_pval,
         weights=list((100 * w / sw).astype(float)),
     )
 
@@ -326,7 +358,12 @@ def leave_one_out(yi, vi, method: str = "REML", knha: bool = False, labels: Sequ
     for i in range(len(y)):
         keep = np.arange(len(y)) != i
         r = rma(y[keep], v[keep], method, knha)
-        out.append({"omitted": labels[i], **{k: getattr(r, k) for k in ("k", "estimate", "se", "ci_lb", "ci_ub", "pi_lb", "pi_ub", "tau2", "i2", "q", "q_pval")}})
+        out.append(
+            {
+                "omitted": labels[i],
+                **{k: getattr(r, k) for k in ("k", "estimate", "se", "ci_lb", "ci_ub", "pi_lb", "pi_ub", "tau2", "i2", "q", "q_pval")},
+            }
+        )
     return out
 
 
@@ -339,8 +376,13 @@ def cumulative(yi, vi, order: Sequence, method: str = "REML", knha: bool = False
     for j in range(2, len(y) + 1):
         sel = idx[:j]
         r = rma(y[sel], v[sel], method, knha)
-        out.append({"added": labels[idx[j - 1]], "order": np.asarray(order)[idx[j - 1]].item(),
-                    **{k: getattr(r, k) for k in ("k", "estimate", "se", "ci_lb", "ci_ub", "pi_lb", "pi_ub", "tau2", "i2")}})
+        out.append(
+            {
+                "added": labels[idx[j - 1]],
+                "order": np.asarray(order)[idx[j - 1]].item(),
+                **{k: getattr(r, k) for k in ("k", "estimate", "se", "ci_lb", "ci_ub", "pi_lb", "pi_ub", "tau2", "i2")},
+            }
+        )
     return out
 
 
@@ -455,8 +497,7 @@ def rma_glmm_plo(xi, ni, nagq: int = 7, level: float = 0.95) -> GlmmResult:
     pooled = math.log((x.sum() + 0.5) / (n.sum() - x.sum() + 0.5))
     best = None
     for tau0 in (0.1, 0.5, 1.0, 2.0):
-        fit = optimize.minimize(deviance, x0=[tau0, pooled], method="Nelder-Mead",
-                                options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000})
+        fit = optimize.minimize(deviance, x0=[tau0, pooled], method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000})
         if best is None or fit.fun < best.fun:
             best = fit
     tau, mu = abs(best.x[0]), best.x[1]
@@ -467,8 +508,17 @@ def rma_glmm_plo(xi, ni, nagq: int = 7, level: float = 0.95) -> GlmmResult:
     se = _glmm_se(deviance, tau, mu)
     crit = float(stats.norm.ppf(1 - (1 - level) / 2))
     pi_half = crit * math.sqrt(se**2 + tau**2)
-    return GlmmResult(k=len(x), estimate=float(mu), se=se, ci_lb=mu - crit * se, ci_ub=mu + crit * se,
-                      pi_lb=mu - pi_half, pi_ub=mu + pi_half, tau2=float(tau**2), loglik=-deviance([tau, mu]) / 2)
+    return GlmmResult(
+        k=len(x),
+        estimate=float(mu),
+        se=se,
+        ci_lb=mu - crit * se,
+        ci_ub=mu + crit * se,
+        pi_lb=mu - pi_half,
+        pi_ub=mu + pi_half,
+        tau2=float(tau**2),
+        loglik=-deviance([tau, mu]) / 2,
+    )
 
 
 def _glmm_se(deviance, tau: float, mu: float) -> float:
