@@ -187,6 +187,18 @@ def needs_full_rebuild(layout: Layout, changed: list[str]) -> bool:
     return any(Path(c) == layout.config or any(Path(c).is_relative_to(w) for w in watched) for c in changed)
 
 
+def step_chapter(layout: Layout, chapter) -> dict:
+    """Run one chapter (book/chapters/NAME.md) into book/NAME.ipynb; see :mod:`alsmsc.build.chapters`."""
+    from alsmsc.build import chapters
+
+    started = time.perf_counter()
+    try:
+        chapters.execute(layout, chapter)
+    except chapters.ChapterError as exc:
+        raise BuildError(str(exc)) from None
+    return {"seconds": round(time.perf_counter() - started, 2)}
+
+
 def step_book(layout: Layout, strict: bool = True, changed: list[str] | None = None) -> dict:
     """Jupyter Book 1 build of book/ with the root _config.yml; warnings are errors."""
     jb = Path(sys.executable).with_name("jupyter-book")
@@ -231,7 +243,7 @@ def _action(fn, *args, pass_changed: bool = False):
     return run
 
 
-def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = True) -> dict:
+def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = True, chapters: list | None = None) -> dict:
     """The doit task generators for this project (a namespace for doit's ModuleTaskLoader)."""
     from doit.tools import config_changed
 
@@ -300,10 +312,31 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
             "doc": "status page data",
         }
 
+    by_notebook = {nb.name: nb for nb in notebooks}
+    chapters = chapters or []
+
+    def task_chapter():
+        from alsmsc.build import imports
+
+        src = layout.package_src.parent
+        for ch in chapters:
+            yield {
+                "name": ch.name,
+                "actions": [_action(step_chapter, layout, ch)],
+                "file_dep": [
+                    str(ch.source),
+                    *(str(p) for p in imports.closure(ch.code(), src)),
+                    *(str(by_notebook[r].executed(layout)) for r in ch.reads),
+                ],
+                "targets": [str(layout.executed_chapter(ch.name))],
+                "doc": f"run book/chapters/{ch.source.name}",
+            }
+
     def task_book():
         deps = [
             str(layout.config),
-            *_files_under(layout.book, (".md", ".yml", ".py", ".css", ".js", ".bib", ".ipynb")),
+            *(p for p in _files_under(layout.book, (".md", ".yml", ".py", ".css", ".js", ".bib", ".ipynb")) if Path(p).parent != layout.book or not p.endswith(".ipynb")),
+            *(str(layout.executed_chapter(ch.name)) for ch in chapters),
             *(str(nb.executed(layout)) for nb in notebooks),
             str(layout.generated / "references.bib"),
             str(layout.generated / "data_dictionary.md"),
@@ -324,6 +357,7 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
         "task_bibliography": task_bibliography,
         "task_dictionary": task_dictionary,
         "task_notebook": task_notebook,
+        "task_chapter": task_chapter,
         "task_status": task_status,
         "task_book": task_book,
         "DOIT_CONFIG": {
@@ -387,7 +421,15 @@ def run(layout: Layout, targets: list[str], jobs: int | None = None, always: boo
             summary.errors["validate"] = "data validation found problems:\n" + str(exc)
             return summary
         raise
-    namespace = task_namespace(layout, notebooks, strict=strict)
+    from alsmsc.build import chapters as chapter_sources
+
+    try:
+        chapters = chapter_sources.discover(layout, {nb.name for nb in notebooks})
+    except chapter_sources.ChapterError as exc:
+        summary.failed.append("discover")
+        summary.errors["discover"] = str(exc)
+        return summary
+    namespace = task_namespace(layout, notebooks, strict=strict, chapters=chapters)
     namespace["DOIT_CONFIG"]["reporter"] = make_reporter(summary, quiet=quiet)
     jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
     argv = ["run", "--parallel-type", "thread", "-n", str(jobs)]

@@ -50,6 +50,15 @@ class Layout:
         return self.root / "_config.yml"
 
     @property
+    def chapters(self) -> Path:
+        """The chapter sources: MyST Markdown notebooks that present generated results."""
+        return self.book / "chapters"
+
+    def executed_chapter(self, name: str) -> Path:
+        """Where the build writes a chapter after running it: the page the book renders and readers download."""
+        return self.book / f"{name}.ipynb"
+
+    @property
     def build(self) -> Path:
         return self.root / "_build"
 

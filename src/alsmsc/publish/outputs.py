@@ -81,9 +81,11 @@ class Outputs:
         self.flush()
 
     def table(self, key: str, frame: pd.DataFrame, display: bool = True, **html_options) -> pd.DataFrame:
-        """A table: written as CSV and glued as escaped HTML."""
+        """A table: written as CSV (for analysts) and as the escaped HTML chapters show (tables/KEY.html)."""
         atomic_write_text(self.dir / "tables" / f"{key}.csv", frame.to_csv(index=False, lineterminator="\n", float_format="%.6g"))
-        _glue(key, HTMLTable(frame, note_key=key, **html_options), display)
+        shown = HTMLTable(frame, note_key=key, **html_options)
+        atomic_write_text(self.dir / "tables" / f"{key}.html", shown.html())
+        _glue(key, shown, display)
         return frame
 
     def chart(self, key: str, chart, alt_text: str, display: bool = True) -> None:
@@ -93,13 +95,17 @@ class Outputs:
         atomic_write_text(self.dir / "figures" / f"{key}.vl.json", charts.spec_json(chart_spec))
         atomic_write_text(self.dir / "figures" / f"{key}.svg", svg)
         html_text = charts.to_html(chart_spec, key, alt_text, svg=svg)
+        atomic_write_text(self.dir / "figures" / f"{key}.html", html_text)
+        atomic_write_text(self.dir / "figures" / f"{key}.alt.txt", alt_text + "\n")
         _glue(key, charts.ChartDisplay(html_text, alt_text), display)
 
     def svg(self, key: str, svg_text: str, alt_text: str, display: bool = True) -> None:
         """A static diagram (e.g. the PRISMA flow): written as SVG and glued inline, with an accessible label."""
         atomic_write_text(self.dir / "figures" / f"{key}.svg", svg_text)
         label = html.escape(alt_text, quote=True)
-        _glue(key, charts.ChartDisplay(f'<div class="alsmsc-diagram" role="img" aria-label="{label}">\n{svg_text}</div>\n', alt_text), display)
+        html_text = f'<div class="alsmsc-diagram" role="img" aria-label="{label}">\n{svg_text}</div>\n'
+        atomic_write_text(self.dir / "figures" / f"{key}.html", html_text)
+        _glue(key, charts.ChartDisplay(html_text, alt_text), display)
 
     def _write_numbers(self) -> None:
         payload = {"provenance": self.provenance, "numbers": self.numbers}
@@ -124,11 +130,14 @@ class HTMLTable:
         self.note_key = note_key
         self.kwargs = {"index": False, "escape": True, "na_rep": "—", "border": 0, "classes": classes, **kwargs}
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
+    def html(self) -> str:
         html_text = self.frame.to_html(**self.kwargs)
         if self.total > self.max_rows:
             html_text += (
                 f'\n<p class="alsmsc-table-note">Showing the first {self.max_rows} of {self.total} rows; the complete table '
                 f"is <code>tables/{html.escape(self.note_key)}.csv</code> in the analysis outputs.</p>\n"
             )
-        return {"text/html": html_text, "text/plain": self.frame.to_string(index=False)}
+        return html_text
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": self.html(), "text/plain": self.frame.to_string(index=False)}
