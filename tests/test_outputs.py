@@ -27,7 +27,15 @@ def test_outputs_are_byte_identical_across_runs(tmp_path, monkeypatch):
         out.chart("fig", chart, alt_text="fixture chart")
         digests.append({p.relative_to(tmp_path / run): p.read_bytes() for p in sorted((tmp_path / run).rglob("*")) if p.is_file()})
     assert digests[0] == digests[1]
-    assert set(map(str, digests[0])) == {"numbers.json", "tables/tbl.csv", "figures/fig.vl.json", "figures/fig.svg"}
+    assert set(map(str, digests[0])) == {
+        "numbers.json",
+        "tables/tbl.csv",
+        "tables/tbl.html",
+        "figures/fig.vl.json",
+        "figures/fig.svg",
+        "figures/fig.html",
+        "figures/fig.alt.txt",
+    }
 
 
 @pytest.mark.fixture_data

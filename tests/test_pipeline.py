@@ -85,8 +85,18 @@ def test_data_change_reruns_exactly_the_notebooks_that_read_it(project):
     assert {"notebook:trials_overview", "notebook:evidence_synthesis", "notebook:review_apparatus"} <= readers
     assert "notebook:records_overview" not in readers and "notebook:background_facts" not in readers
     assert {r for r in result["ran"] if r.startswith("notebook:")} == readers  # exactly the notebooks that read it
+    from alsmsc.build import chapters
+
+    rerun = {r.split(":", 1)[1] for r in readers}
+    chapter_readers = {
+        f"chapter:{c.name}"
+        for c in chapters.discover(Layout(project), {nb.name for nb in pipeline.discover(Layout(project))})
+        if rerun & set(c.reads)
+    }
+    assert "chapter:background" not in chapter_readers and "chapter:clinical-trials" in chapter_readers
+    assert {r for r in result["ran"] if r.startswith("chapter:")} == chapter_readers  # and exactly the chapters that read those
     assert {"validate", "book"} <= set(result["ran"])
-    # The chapters paste the new number: Sphinx re-rendered pages that glue from the re-run notebook.
+    # The chapter pastes the new number: it re-ran, and Sphinx re-rendered its page.
     after = numbers(project, "trials_overview")["n_participants_once"]
     assert after == before + 1
     assert f"enrolled {after} people" in page_text(project, "clinical-trials.html")
@@ -105,12 +115,13 @@ def test_referenced_table_change_reruns_both_notebooks(project):
 
 def test_chapter_text_change_executes_no_notebook(project):
     settle(project)
-    chapter = project / "book" / "etiology.md"
+    chapter = project / "book" / "chapters" / "etiology.md"
     chapter.write_text(chapter.read_text(encoding="utf-8") + "\nFixture sentence added by the incremental-build test.\n", encoding="utf-8")
     result = build(project)
     assert result["ok"], result["output"]
     assert "book" in result["ran"]
     assert not {r for r in result["ran"] if r.startswith("notebook:")}, result["ran"]
+    assert {r for r in result["ran"] if r.startswith("chapter:")} == {"chapter:etiology"}  # only the edited chapter re-runs
     assert "Fixture sentence added by the incremental-build test." in page_text(project, "etiology.html")
 
 

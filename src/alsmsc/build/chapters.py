@@ -50,7 +50,9 @@ def discover(layout: Layout, known_notebooks: set[str]) -> list[Chapter]:
             raise ChapterError(f"{layout.rel(path)}:1: the front matter needs `alsmsc: reads: [...]`, the analysis notebooks it presents")
         unknown = sorted(set(reads) - known_notebooks)
         if unknown:
-            raise ChapterError(f"{layout.rel(path)}:1: `alsmsc: reads` names {', '.join(unknown)}; known notebooks: {', '.join(sorted(known_notebooks))}")
+            raise ChapterError(
+                f"{layout.rel(path)}:1: `alsmsc: reads` names {', '.join(unknown)}; known notebooks: {', '.join(sorted(known_notebooks))}"
+            )
         if "kernelspec" not in meta:
             raise ChapterError(f"{layout.rel(path)}:1: the front matter needs a `kernelspec` (python3) to be run as a notebook")
         found.append(Chapter(path.stem, path, tuple(reads)))

@@ -335,7 +335,11 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
     def task_book():
         deps = [
             str(layout.config),
-            *(p for p in _files_under(layout.book, (".md", ".yml", ".py", ".css", ".js", ".bib", ".ipynb")) if Path(p).parent != layout.book or not p.endswith(".ipynb")),
+            *(
+                p
+                for p in _files_under(layout.book, (".md", ".yml", ".py", ".css", ".js", ".bib", ".ipynb"))
+                if Path(p).parent != layout.book or not p.endswith(".ipynb")
+            ),
             *(str(layout.executed_chapter(ch.name)) for ch in chapters),
             *(str(nb.executed(layout)) for nb in notebooks),
             str(layout.generated / "references.bib"),

@@ -96,10 +96,18 @@ class Layout:
 
         dest = Path(dest)
         dest.mkdir(parents=True, exist_ok=True)
+        common = shutil.ignore_patterns("__pycache__", "*.egg-info")
+
+        def ignore(folder, names):  # executed chapters (book/NAME.ipynb) are build outputs, not sources
+            skip = set(common(folder, names))
+            if Path(folder) == self.book:
+                skip |= {n for n in names if n.endswith(".ipynb")}
+            return skip
+
         for item in self.SOURCE_ITEMS:
             src = self.root / item
             if src.is_dir():
-                shutil.copytree(src, dest / item, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+                shutil.copytree(src, dest / item, symlinks=True, ignore=ignore)
             else:
                 shutil.copy2(src, dest / item)
         return Layout(dest)

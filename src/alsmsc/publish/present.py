@@ -31,9 +31,7 @@ class Results:
         self.generated = Layout(root or find_root()).generated
         missing = [nb for nb in notebooks if not (self.generated / nb / "numbers.json").is_file()]
         if missing:
-            raise FileNotFoundError(
-                f"no generated results for {', '.join(missing)} under {self.generated}; run `make book` (or `alsmsc run`) first"
-            )
+            raise FileNotFoundError(f"no generated results for {', '.join(missing)} under {self.generated}; run `make book` (or `alsmsc run`) first")
         self.notebooks = notebooks
         self.numbers: dict[str, Any] = {}
         for nb in notebooks:
