@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import alsmsc, build, copy_project
+from .conftest import ROOT, alsmsc, build, copy_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.fixture_data]
 NOTEBOOKS = {"notebook:trials_overview", "notebook:records_overview"}  # the two used to show selective re-runs
@@ -207,3 +207,24 @@ def test_interrupted_build_leaves_nothing_a_later_build_would_trust(tmp_path):
     assert not list(staging.glob("*"))  # the staging leftovers of the killed run are gone
     for nb in executed.glob("*.ipynb"):
         assert json.loads(nb.read_text())["metadata"]["papermill"]["exception"] is None
+
+
+def test_each_step_is_keyed_on_the_modules_it_imports():
+    """From the import graph, not a hand-kept list: the CLI or the registry client re-runs no notebook, the
+    bibliography step re-runs when its own module changes, and a chapter depends on the presenting module."""
+    from alsmsc.build import chapters, imports, pipeline
+    from alsmsc.files.layout import Layout
+
+    layout = Layout(ROOT)
+    src = layout.package_src.parent
+    pkg = layout.package_src
+    for nb in pipeline.discover(layout):
+        deps = set(pipeline.code_deps(layout, notebook=nb.path))
+        assert str(pkg / "publish" / "outputs.py") in deps, nb.name
+        assert not {str(pkg / "cli" / "main.py"), str(pkg / "registry" / "clinicaltrials_gov.py"), str(pkg / "build" / "pipeline.py")} & deps
+    assert str(pkg / "analyses" / "preclinical.py") in pipeline.code_deps(layout, notebook=layout.analysis / "preclinical_overview.ipynb")
+    assert str(pkg / "analyses" / "preclinical.py") not in pipeline.code_deps(layout, notebook=layout.analysis / "records_overview.ipynb")
+    bib = pipeline.code_deps(layout, module="alsmsc.publish.bibliography")
+    assert str(pkg / "publish" / "bibliography.py") in bib and str(pkg / "dataset" / "package.py") in bib
+    chapter = next(c for c in chapters.discover(layout, {nb.name for nb in pipeline.discover(layout)}) if c.name == "preclinical")
+    assert pkg / "publish" / "present.py" in imports.closure(chapter.code(), src)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from alsmsc.dataset.vocabulary import DIRECTION_LABELS, SOURCE_LABELS
+from alsmsc.formats import numbers as fmt
+from alsmsc.formats.labels import DIRECTION_LABELS, SOURCE_LABELS
 
 OUTCOMES = (("onset", "Disease onset"), ("survival", "Survival"), ("motor", "Motor function"), ("mn_count", "Motor neuron counts"))
 SYMBOL = {"favours_msc": "▲", "no_difference": "◆", "favours_control": "▼"}
@@ -78,8 +79,8 @@ def direction_summary(pre: pd.DataFrame) -> pd.DataFrame:
                 "Favour MSC": pos,
                 "No clear difference": none,
                 "Favour control": neg,
-                "Share favouring MSC": f"{100 * pos / k:.0f}%" if k else "—",
-                "Sign test p (MSC vs control directions)": "—" if pos + neg == 0 else f"{p:.2g}",
+                "Share favouring MSC": fmt.share(pos, k),
+                "Sign test p (MSC vs control directions)": fmt.p_value(p),
             }
         )
     return pd.DataFrame(rows)
@@ -206,8 +207,12 @@ def lifespan_change(pre: pd.DataFrame) -> pd.DataFrame:
 def lifespan_numbers(pre: pd.DataFrame) -> dict[str, object]:
     d = lifespan_change(pre)["change"]
     if d.empty:
-        return {"pre_lifespan_k": 0, "pre_lifespan_median": "—", "pre_lifespan_range": "—"}
-    return {"pre_lifespan_k": len(d), "pre_lifespan_median": f"{d.median():.3g}%", "pre_lifespan_range": f"{d.min():.3g}% to {d.max():.3g}%"}
+        return {"pre_lifespan_k": 0, "pre_lifespan_median": fmt.MISSING, "pre_lifespan_range": fmt.MISSING}
+    return {
+        "pre_lifespan_k": len(d),
+        "pre_lifespan_median": fmt.percent(d.median()),
+        "pre_lifespan_range": f"{fmt.percent(d.min())} to {fmt.percent(d.max())}",
+    }
 
 
 def lifespan_plot(pre: pd.DataFrame) -> alt.LayerChart:

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from alsmsc.dataset.vocabulary import REASON_LABELS
+from alsmsc.formats.labels import REASON_LABELS
 
 
 @dataclass

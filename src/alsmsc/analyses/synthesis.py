@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from alsmsc.dataset.questions import COMPARISONS
+from alsmsc.formats import numbers as fmt
 from alsmsc.stats import meta_analysis
 from alsmsc.stats.measures import measure
 
@@ -275,7 +276,7 @@ def slope_sensitivity(
                 }
             )
         else:
-            row.update({"Pooled change (points/month)": "—", "95% CI": "—", "I² (%)": "—"})
+            row.update({"Pooled change (points/month)": fmt.MISSING, "95% CI": fmt.MISSING, "I² (%)": fmt.MISSING})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -378,10 +379,10 @@ def survival_subgroups(c: Comparison) -> pd.DataFrame:
             rows.append(
                 {
                     "Grouped by": title,
-                    "Subgroup": "—",
+                    "Subgroup": fmt.MISSING,
                     "Experiments": 0,
-                    "Ratio of mean survival": "—",
-                    "95% CI": "—",
+                    "Ratio of mean survival": fmt.MISSING,
+                    "95% CI": fmt.MISSING,
                     "Test for subgroup differences": "not done: no experiment gives mean, dispersion and n",
                 }
             )
@@ -392,10 +393,10 @@ def survival_subgroups(c: Comparison) -> pd.DataFrame:
             rows.append(
                 {
                     "Grouped by": title,
-                    "Subgroup": "—",
+                    "Subgroup": fmt.MISSING,
                     "Experiments": len(c.rows),
-                    "Ratio of mean survival": "—",
-                    "95% CI": "—",
+                    "Ratio of mean survival": fmt.MISSING,
+                    "95% CI": fmt.MISSING,
                     "Test for subgroup differences": f"not done: {exc}",
                 }
             )
@@ -410,7 +411,7 @@ def survival_subgroups(c: Comparison) -> pd.DataFrame:
                     "Experiments": r.k,
                     "Ratio of mean survival": m.format(est),
                     "95% CI": f"{m.format(lo)} to {m.format(hi)}",
-                    "Test for subgroup differences": f"Q = {sub.q_between:.2f}, df = {sub.df_between}, p = {sub.p_between:.2g}",
+                    "Test for subgroup differences": f"Q = {sub.q_between:.2f}, df = {sub.df_between}, p = {fmt.p_value(sub.p_between)}",
                 }
             )
     return pd.DataFrame(rows)
@@ -446,20 +447,29 @@ def summary_row(comparison: Comparison) -> dict:
     if comparison.pooled:
         r = comparison.result
         est, lo, hi, plo, phi = back_transform(comparison, [r.estimate, r.ci_lb, r.ci_ub, r.pi_lb, r.pi_ub])
-        fmt = measure(comparison.measure).format
+        show = measure(comparison.measure).format
         i2 = getattr(r, "i2", None)
         row.update(
             {
-                "Pooled": fmt(est),
-                "95% CI": f"{fmt(lo)} to {fmt(hi)}",
-                "95% PI": f"{fmt(plo)} to {fmt(phi)}",
-                "I² (%)": "—" if i2 is None else f"{i2:.0f}",
-                "tau²": f"{r.tau2:.3g}",
+                "Pooled": show(est),
+                "95% CI": f"{show(lo)} to {show(hi)}",
+                "95% PI": f"{show(plo)} to {show(phi)}",
+                "I² (%)": fmt.MISSING if i2 is None else f"{i2:.0f}",
+                "tau²": fmt.value(r.tau2),
                 "Note": f"pooled ({pooled_label(comparison)})",
             }
         )
     else:
-        row.update({"Pooled": "—", "95% CI": "—", "95% PI": "—", "I² (%)": "—", "tau²": "—", "Note": f"not pooled: {comparison.reason}"})
+        row.update(
+            {
+                "Pooled": fmt.MISSING,
+                "95% CI": fmt.MISSING,
+                "95% PI": fmt.MISSING,
+                "I² (%)": fmt.MISSING,
+                "tau²": fmt.MISSING,
+                "Note": f"not pooled: {comparison.reason}",
+            }
+        )
     return row
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from alsmsc.dataset.vocabulary import CLASS_LABELS, RESULTS_LABELS, SOURCE_LABELS
+from alsmsc.formats import numbers as fmt
+from alsmsc.formats.labels import CLASS_LABELS, RESULTS_LABELS, SOURCE_LABELS
 
 ROUTE_ORDER = [
     "intrathecal",
@@ -27,10 +28,6 @@ ROUTE_ORDER = [
 ]
 HAS_RESULTS = ("peer_reviewed", "conference_abstract_only", "press_release_only", "registry_only")
 OPEN_STATUS = ("ongoing", "unknown", "suspended")
-
-
-def _nice(value) -> str:
-    return "not reported" if pd.isna(value) else str(value).replace("_", " ")
 
 
 def _list(value) -> str:
@@ -133,13 +130,13 @@ def table(trials: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
             ],
             "Country": f["country"].map(_list),
             "Phase": f["phase"].map(lambda p: "n.r." if p == "not_reported" else p),
-            "Design": f["design"].map(_nice),
+            "Design": f["design"].map(fmt.code),
             "Product": f["product_class"].map(CLASS_LABELS),
             "Source": f["cell_source"].map(SOURCE_LABELS),
-            "Origin": f["cell_origin"].map(_nice),
+            "Origin": f["cell_origin"].map(fmt.code),
             "Route": f["route"].map(_list),
             "Enrolled (n)": f["n_enrolled"],
-            "Status": f["status"].map(_nice),
+            "Status": f["status"].map(fmt.code),
             "Results": f["results"].map(RESULTS_LABELS),
         }
     ).reset_index(drop=True)
@@ -154,10 +151,10 @@ def records_table(studies: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
         {
             "Record": clinical["study_id"],
             "Year": clinical["year"],
-            "Kind": clinical["record_kind"].map(_nice),
+            "Kind": clinical["record_kind"].map(fmt.code),
             "Of trial": clinical["trial_id"].map(lambda ids: "; ".join(names.get(i, i) for i in str(ids).split(";"))),
-            "Type": clinical["publication_type"].map(_nice),
-            "Verified from": clinical["verified_from"].map(_nice),
+            "Type": clinical["publication_type"].map(fmt.code),
+            "Verified from": clinical["verified_from"].map(fmt.code),
         }
     ).reset_index(drop=True)
 
@@ -201,7 +198,7 @@ def open_table(trials: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
             "Source": f["cell_source"].map(SOURCE_LABELS),
             "Route": f["route"].map(_list),
             "Planned or enrolled (n)": f["n_enrolled"].fillna(f["n_planned"]),
-            "Status": f["status"].map(_nice),
+            "Status": f["status"].map(fmt.code),
             "Results": f["results"].map(RESULTS_LABELS),
         }
     ).reset_index(drop=True)
@@ -216,11 +213,11 @@ def randomised_table(trials: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFram
             "Records": f["records"].map(lambda r: ", ".join(r) if isinstance(r, list) else ""),
             "Phase": f["phase"],
             "Product": f["product"],
-            "Control": f["control_type"].map(_nice),
+            "Control": f["control_type"].map(fmt.code),
             "MSC (n)": f["n_msc"],
             "Control (n)": f["n_control"],
             "Primary endpoint": f["primary_endpoint"],
-            "Primary endpoint met": f["primary_endpoint_met"].map(_nice),
+            "Primary endpoint met": f["primary_endpoint_met"].map(fmt.code),
             "Results": f["results"].map(RESULTS_LABELS),
             "Efficacy": f["efficacy_summary"],
             "Safety": f["safety_summary"],
@@ -240,7 +237,7 @@ def evidence_map_frame(trials: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFr
                 "route": f["route"],
                 "source": f["cell_source"].map(SOURCE_LABELS),
                 "product": f["product_class"].map(CLASS_LABELS),
-                "design": f["design"].map(_nice),
+                "design": f["design"].map(fmt.code),
                 "n": f["n_enrolled"].astype("float"),
                 "results": f["results"].map(RESULTS_LABELS),
             }

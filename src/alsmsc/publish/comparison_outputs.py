@@ -5,20 +5,16 @@ from __future__ import annotations
 import pandas as pd
 
 from alsmsc.analyses.synthesis import Comparison, back_transform, pooled_label, summary_row
+from alsmsc.formats import numbers as fmt
 from alsmsc.publish import forest
 from alsmsc.stats.measures import measure
 
 
-def _formatter(c: Comparison, fmt: str):
-    m = measure(c.measure)
-    return m.format if m.proportion else (lambda x: format(float(x), fmt))
-
-
-def result_text(c: Comparison, fmt: str = ".3g") -> str:
+def result_text(c: Comparison) -> str:
     """The comparison's result in one phrase, whether or not it was pooled (chapters paste this)."""
     if not c.pooled:
         return f"not pooled: {c.reason}"
-    f = _formatter(c, fmt)
+    f = measure(c.measure).format  # the measure says how its values read (percentages for proportions)
     r = c.result
     est, lo, hi, plo, phi = back_transform(c, [r.estimate, r.ci_lb, r.ci_ub, r.pi_lb, r.pi_ub])
     return (
@@ -27,7 +23,7 @@ def result_text(c: Comparison, fmt: str = ".3g") -> str:
     )
 
 
-def publish(out, c: Comparison, x_title: str, fmt: str = ".3g") -> None:
+def publish(out, c: Comparison, x_title: str) -> None:
     """Keys: {key}_k, _status, and when pooled _estimate, _ci, _pi, _i2, _tau2, _q_pval, plus fig_{key}_forest,
     fig_{key}_cumulative and tbl_{key}_loo (k >= 3)."""
     out.number(f"{c.key}_k", len(c.rows))
@@ -43,14 +39,14 @@ def publish(out, c: Comparison, x_title: str, fmt: str = ".3g") -> None:
     if not c.pooled:
         return
     r = c.result
-    f = _formatter(c, fmt)
+    f = measure(c.measure).format
     est, lo, hi, plo, phi = back_transform(c, [r.estimate, r.ci_lb, r.ci_ub, r.pi_lb, r.pi_ub])
     out.number(f"{c.key}_estimate", f(est))
     out.number(f"{c.key}_ci", f"{f(lo)} to {f(hi)}")
     out.number(f"{c.key}_pi", f"{f(plo)} to {f(phi)}")
     out.number(f"{c.key}_i2", f"{r.i2:.0f}" if hasattr(r, "i2") else "not applicable")
-    out.number(f"{c.key}_tau2", f"{r.tau2:.3g}")
-    out.number(f"{c.key}_q_pval", f"{r.q_pval:.2g}" if hasattr(r, "q_pval") else "not applicable")
+    out.number(f"{c.key}_tau2", fmt.value(r.tau2))
+    out.number(f"{c.key}_q_pval", fmt.p_value(r.q_pval) if hasattr(r, "q_pval") else "not applicable")
     if c.cumulative:
         out.chart(
             f"fig_{c.key}_cumulative",

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from alsmsc.files.atomic import atomic_write_text
+from alsmsc.formats import numbers as fmt
 from alsmsc.publish import charts
 
 
@@ -126,9 +127,9 @@ class HTMLTable:
         self.total = len(frame)
         self.max_rows = self.MAX_ROWS if max_rows is None else max_rows
         shown = frame.head(self.max_rows)
-        self.frame = shown.astype(object).where(shown.notna(), "—")
+        self.frame = shown.astype(object).where(shown.notna(), fmt.MISSING)
         self.note_key = note_key
-        self.kwargs = {"index": False, "escape": True, "na_rep": "—", "border": 0, "classes": classes, **kwargs}
+        self.kwargs = {"index": False, "escape": True, "na_rep": fmt.MISSING, "border": 0, "classes": classes, **kwargs}
 
     def html(self) -> str:
         html_text = self.frame.to_html(**self.kwargs)

@@ -1,7 +1,7 @@
 """What the dataset's codes mean in words: one label per enum value, used wherever a code reaches a reader.
 
-The codes and their allowed values are the schema's (data/datapackage.json); their labels live here, beside the data,
-so that every analysis and page says the same thing for the same code.
+The codes and their allowed values are the schema's (data/datapackage.json); their labels live here, once, so that
+every analysis and page says the same thing for the same code.
 """
 
 SOURCE_LABELS = {
