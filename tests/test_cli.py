@@ -46,8 +46,11 @@ def test_build_refuses_bad_data_and_keeps_previous_outputs(tmp_path):
 def test_clean_removes_build(tmp_path):
     root = copy_project(tmp_path / "p")
     (root / "_build" / "x").mkdir(parents=True)
+    (root / "book" / "etiology.ipynb").write_text("{}")  # as if the build had run the chapter
+    (root / "book" / "notes.ipynb").write_text("{}")  # not a chapter's page: kept
     assert alsmsc(root, "clean", check=True).stdout.startswith("removed _build")
-    assert not (root / "_build").exists()
+    assert not (root / "_build").exists() and not (root / "book" / "etiology.ipynb").exists()
+    assert (root / "book" / "notes.ipynb").exists()
 
 
 def test_run_rejects_unknown_notebook_and_lists_the_known_ones():

@@ -70,8 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_parser(
         "clean",
-        help="delete _build/ (generated outputs, book HTML and the task state)",
-        description="Delete _build/: generated outputs, book HTML and task state.",
+        help="delete _build/ (generated outputs, book HTML and the task state) and the executed chapters",
+        description="Delete _build/ (generated outputs, book HTML and task state) and the chapters the build ran into book/NAME.ipynb.",
     )
     m = sub.add_parser(
         "meta",
@@ -301,11 +301,16 @@ def _rehash(layout: Layout, args) -> int:
 
 
 def _clean(layout: Layout, args) -> int:
+    removed = []
     if layout.build.exists():
         shutil.rmtree(layout.build)
-        print(f"removed {layout.rel(layout.build)}/")
-    else:
-        print("nothing to clean")
+        removed.append(f"{layout.rel(layout.build)}/")
+    for chapter in sorted(layout.chapters.glob("*.md")):  # the pages the build ran from book/chapters/
+        executed = layout.executed_chapter(chapter.stem)
+        if executed.exists():
+            executed.unlink()
+            removed.append(layout.rel(executed))
+    print("removed " + ", ".join(removed) if removed else "nothing to clean")
     return 0
 
 
