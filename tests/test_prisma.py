@@ -40,8 +40,6 @@ def test_flow_counts_add_up():
     assert f.assessed == 4 and f.excluded_full_text == {"not MSCs": 1}
     assert f.new_reports == 3 and f.new_studies == 2  # A2019 and A2020 report one trial: one study
     assert f.previous_studies == 2 and f.total_studies == 4  # one paper, two trials
-    assert f.screened == f.databases + f.registers + f.other_methods - f.duplicates
-    assert f.assessed == f.sought - f.not_retrieved
 
 
 def test_svg_shows_every_count_and_escapes_text():
