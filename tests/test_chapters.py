@@ -143,3 +143,12 @@ def test_a_downloaded_chapter_runs_with_nbconvert_from_a_clone(built_project, tm
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert out.read_text(encoding="utf-8").count("alsmsc-table") >= 5  # its tables were shown again from the outputs
+
+
+@pytest.mark.slow
+def test_every_chapter_page_offers_its_notebook_for_download(built_project):
+    html = built_project / "_build" / "html"
+    for source in sorted((built_project / "book" / "chapters").glob("*.md")):
+        page = (html / f"{source.stem}.html").read_text(encoding="utf-8")
+        assert f"_sources/{source.stem}.ipynb" in page, source.stem
+        assert (html / "_sources" / f"{source.stem}.ipynb").is_file()
