@@ -146,3 +146,70 @@ def test_clinical_table_sorts_by_column(site):
         assert descending == sorted(descending, reverse=True)
         assert header.get_attribute("aria-sort") == "descending"
         browser.close()
+
+
+def _content_pages(html_dir: Path) -> list[str]:
+    return sorted(
+        str(p.relative_to(html_dir))
+        for p in html_dir.rglob("*.html")
+        if "_static" not in p.parts and "http-equiv" not in p.read_text(encoding="utf-8")[:2000].lower()
+    )
+
+
+def test_menus_open_on_a_phone_and_on_a_laptop(site):
+    """The visible menu buttons work (pydata-sphinx-theme issue 2451: only a hidden twin was wired up)."""
+    from playwright.sync_api import sync_playwright
+
+    base, _ = site
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        phone = browser.new_page(viewport={"width": 390, "height": 844})
+        phone.goto(f"{base}/preclinical.html")
+        for toggle, dialog in ((".primary-toggle", "pst-primary-sidebar-modal"), (".secondary-toggle", "pst-secondary-sidebar-modal")):
+            visible = [b for b in phone.query_selector_all(toggle) if b.is_visible()]
+            assert len(visible) == 1, toggle
+            visible[0].click()
+            phone.wait_for_function(f"document.getElementById('{dialog}').open", timeout=3000)
+            assert phone.locator(f"#{dialog} a").count() > 0  # the menu's links are in the open dialog
+            phone.keyboard.press("Escape")
+            phone.wait_for_function(f"!document.getElementById('{dialog}').open", timeout=3000)
+        laptop = browser.new_page(viewport={"width": 1280, "height": 900})
+        laptop.goto(f"{base}/preclinical.html")
+        [button] = [b for b in laptop.query_selector_all(".primary-toggle") if b.is_visible()]
+        button.click()
+        laptop.wait_for_function("document.getElementById('pst-primary-sidebar').classList.contains('pst-sidebar-hidden')", timeout=3000)
+        browser.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_no_page_is_wider_than_the_screen(site, width):
+    from playwright.sync_api import sync_playwright
+
+    base, html_dir = site
+    too_wide = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        for name in _content_pages(html_dir):
+            page.goto(f"{base}/{name}", wait_until="load")
+            page.wait_for_timeout(300)  # charts draw after load
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            if scroll > width:
+                too_wide.append(f"{name}: {scroll} px")
+        browser.close()
+    assert too_wide == []
+
+
+def test_sortable_headers_are_buttons_inside_header_cells(site):
+    from playwright.sync_api import sync_playwright
+
+    base, _ = site
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        page = browser.new_page()
+        page.goto(f"{base}/clinical-trials.html")
+        headers = page.locator("table.alsmsc-table thead th")
+        assert headers.count() > 10
+        assert page.locator("table.alsmsc-table thead th[role]").count() == 0  # the cells stay column headers
+        assert page.locator("table.alsmsc-table thead th > button.alsmsc-sort").count() == headers.count()
+        browser.close()

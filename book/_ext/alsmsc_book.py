@@ -193,4 +193,5 @@ def setup(app):
     app.add_role("fact", fact_role)
     app.add_css_file("alsmsc.css")
     app.add_js_file("alsmsc-sort.js")
+    app.add_js_file("alsmsc-menu.js")
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -17,11 +17,16 @@
     const body = table.tBodies[0];
     if (!body || !table.tHead) return;
     Array.from(table.tHead.rows[0].cells).forEach(function (th, col) {
-      th.setAttribute("role", "button");
-      th.setAttribute("tabindex", "0");
+      // A real button inside the header cell: screen readers keep the column header (a role on the th would replace
+      // it) and the button is reachable and operable from the keyboard without extra code.
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "alsmsc-sort";
+      while (th.firstChild) button.appendChild(th.firstChild);
+      button.title = "Sort by this column";
+      th.appendChild(button);
       th.setAttribute("aria-sort", "none");
-      th.title = "Sort by this column";
-      function sort() {
+      button.addEventListener("click", function () {
         const ascending = th.getAttribute("aria-sort") !== "ascending";
         Array.from(table.tHead.rows[0].cells).forEach(function (h) { h.setAttribute("aria-sort", "none"); });
         th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
@@ -31,9 +36,7 @@
           return ascending ? c : -c;
         });
         rows.forEach(function (r) { body.appendChild(r); });
-      }
-      th.addEventListener("click", sort);
-      th.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sort(); } });
+      });
     });
   }
   document.addEventListener("DOMContentLoaded", function () {

@@ -132,7 +132,10 @@ class HTMLTable:
         self.kwargs = {"index": False, "escape": True, "na_rep": fmt.MISSING, "border": 0, "classes": classes, **kwargs}
 
     def html(self) -> str:
-        html_text = self.frame.to_html(**self.kwargs)
+        # a labelled, keyboard-focusable scroll box: a wide table scrolls inside it instead of widening the page
+        label = html.escape(self.note_key.replace("_", " ") or "data table", quote=True)
+        html_text = f'<div class="alsmsc-table-scroll" role="region" tabindex="0" aria-label="{label}">\n'
+        html_text += self.frame.to_html(**self.kwargs) + "\n</div>"
         if self.total > self.max_rows:
             html_text += (
                 f'\n<p class="alsmsc-table-note">Showing the first {self.max_rows} of {self.total} rows; the complete table '
