@@ -131,3 +131,25 @@ def test_every_chart_has_a_static_svg_download(built_project: Path):
         for href in re.findall(r'href="(_downloads/[^"]+\.svg)"', text):
             assert (html / href).is_file()
         assert re.search(r'href="_downloads/[^"]+\.svg"', text), page
+
+
+def test_landing_page_puts_the_bottom_line_first_and_serves_the_dataset(built_project: Path):
+    import csv
+    import re
+
+    from alsmsc import dataset
+
+    html_dir = built_project / "_build" / "html"
+    page = (html_dir / "intro.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    bottom = text.index("The bottom line, in plain words")
+    assert bottom < text.index("Summary of findings", bottom) < text.index("Question", bottom)  # the answer comes first
+    last = max(r["date"] for r in csv.DictReader((built_project / "data" / "search_log.csv").open(encoding="utf-8")))
+    assert f"last run on {last}" in text
+    assert "What to ask a doctor" in text and "⊕" in text  # plain words, then the GRADE table
+    version = dataset.read_descriptor(built_project / "data" / "datapackage.json")["version"]
+    assert f"Cite the dataset version you used: {version}" in text and "@misc{alsmsc_review_" in page
+    for csv_file in sorted((built_project / "data").glob("*.csv")) + [built_project / "data" / "datapackage.json"]:
+        served = html_dir / "dataset" / csv_file.name
+        assert served.read_bytes() == csv_file.read_bytes(), csv_file.name
+        assert f'href="dataset/{csv_file.name}"' in page

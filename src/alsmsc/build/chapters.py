@@ -19,6 +19,8 @@ from alsmsc.files.layout import Layout
 ROLE = re.compile(r"\{(n|fact)\}`([^`]+)`")
 CHART = re.compile(r"^```\{chart\}\s+(\S+)", re.M)
 DATASET_KEYS = ("dataset_version",)  # pasted from data/datapackage.json itself, not from a notebook
+# Files a chapter reads through alsmsc.publish.present besides notebook outputs, by the call that reads them
+EXTRA_INPUTS = {"results.citation(": ("CITATION.cff",), "results.downloads(": ("data/datapackage.json",)}
 
 
 class ChapterError(Exception):
@@ -33,6 +35,10 @@ class Chapter:
 
     def code(self) -> str:
         return "\n".join(c.source for c in read(self.source).cells if c.cell_type == "code")
+
+    def extra_inputs(self, layout: Layout) -> list[Path]:
+        code = self.code()
+        return [layout.root / f for call, files in EXTRA_INPUTS.items() if call in code for f in files]
 
 
 def read(path: Path):
@@ -106,5 +112,6 @@ def execute(layout: Layout, chapter: Chapter, timeout: int = 300) -> None:
     try:
         client.execute()
     except CellExecutionError as exc:
-        raise ChapterError(f"{layout.rel(chapter.source)}: a code cell failed; the previous page is unchanged:\n{exc}") from None
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # the kernel colours its traceback
+        raise ChapterError(f"{layout.rel(chapter.source)}: a code cell failed; the previous page is unchanged:\n{plain}") from None
     atomic_write_text(layout.executed_chapter(chapter.name), nbformat.writes(nb) + "\n")

@@ -199,6 +199,21 @@ def step_chapter(layout: Layout, chapter) -> dict:
     return {"seconds": round(time.perf_counter() - started, 2)}
 
 
+def serve_dataset(layout: Layout) -> None:
+    """The book serves the dataset it was built from: data/*.csv, datapackage.json, CHANGELOG.md and README.md under
+    _build/html/dataset/, swapped in whole."""
+    from alsmsc.files.atomic import replace_dir
+    from alsmsc.publish.present import DATASET_FILES
+
+    staging = layout.html / ".dataset.new"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    for path in sorted(layout.data.glob("*.csv")) + [layout.data / name for name in DATASET_FILES]:
+        shutil.copy2(path, staging / path.name)
+    replace_dir(staging, layout.html / "dataset")
+
+
 def step_book(layout: Layout, strict: bool = True, changed: list[str] | None = None) -> dict:
     """Jupyter Book 1 build of book/ with the root _config.yml; warnings are errors."""
     jb = Path(sys.executable).with_name("jupyter-book")
@@ -218,6 +233,7 @@ def step_book(layout: Layout, strict: bool = True, changed: list[str] | None = N
     if proc.returncode != 0:
         shown = "\n".join(warnings[:40]) or log[-4000:]
         raise BuildError(f"book build failed ({len(warnings)} warning/error line(s); full log in {layout.rel(layout.state / 'book.log')}):\n{shown}")
+    serve_dataset(layout)
     return {"seconds": round(time.perf_counter() - started, 2), "warnings": len(warnings), "full_rebuild": full}
 
 
@@ -327,6 +343,7 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
                     str(ch.source),
                     *(str(p) for p in imports.closure(ch.code(), src)),
                     *(str(by_notebook[r].executed(layout)) for r in ch.reads),
+                    *(str(p) for p in ch.extra_inputs(layout)),
                 ],
                 "targets": [str(layout.executed_chapter(ch.name))],
                 "doc": f"run book/chapters/{ch.source.name}",
@@ -346,6 +363,7 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
             str(layout.generated / "data_dictionary.md"),
             str(layout.generated / "status.md"),
             str(layout.data / "CHANGELOG.md"),
+            *res_path.values(),  # the book serves the dataset it was built from (serve_dataset)
         ]
         # No globbing of generated files here: the list must be the same before and after a cold build, or the first
         # no-op build would re-run the book. Each executed notebook changes whenever its outputs do.

@@ -87,7 +87,7 @@ class Layout:
     def notebooks(self) -> list[Path]:
         return sorted(self.analysis.glob("*.ipynb"))
 
-    SOURCE_ITEMS = ("pyproject.toml", "_config.yml", "data", "analysis", "book", "src")
+    SOURCE_ITEMS = ("pyproject.toml", "_config.yml", "CITATION.cff", "data", "analysis", "book", "src")
 
     def copy_sources(self, dest: Path) -> Layout:
         """Copy what a build needs (no .venv, no _build) to ``dest``; for tests and benchmarks that must not touch

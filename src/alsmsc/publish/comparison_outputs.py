@@ -29,6 +29,9 @@ def publish(out, c: Comparison, x_title: str) -> None:
     out.number(f"{c.key}_k", len(c.rows))
     out.number(f"{c.key}_status", "pooled" if c.pooled else f"not pooled: {c.reason}")
     out.number(f"{c.key}_result", result_text(c))
+    if {"events", "total"} <= set(c.rows.columns):  # a proportion: its raw counts, for plain-language sentences
+        out.number(f"{c.key}_events", int(c.rows["events"].sum()))
+        out.number(f"{c.key}_participants", int(c.rows["total"].sum()))
     # always published, even with no rows, so that a chapter never points at a missing figure when the data shrink
     out.chart(
         f"fig_{c.key}_forest",
