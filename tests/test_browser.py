@@ -213,3 +213,22 @@ def test_sortable_headers_are_buttons_inside_header_cells(site):
         assert page.locator("table.alsmsc-table thead th[role]").count() == 0  # the cells stay column headers
         assert page.locator("table.alsmsc-table thead th > button.alsmsc-sort").count() == headers.count()
         browser.close()
+
+
+def test_trial_ids_and_names_in_tables_link_to_existing_trial_pages(site):
+    import csv
+
+    from playwright.sync_api import sync_playwright
+
+    base, html_dir = site
+    trials = list(csv.DictReader((html_dir.parent.parent / "data" / "trials.csv").open(encoding="utf-8")))
+    assert all((html_dir / "_generated" / "trials" / "pages" / f"{t['trial_id']}.html").is_file() for t in trials)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        page = browser.new_page()
+        page.goto(f"{base}/clinical-trials.html")
+        hrefs = set(page.eval_on_selector_all("a.alsmsc-trial-link", "els => els.map(e => e.href.split('#')[0])"))
+        assert len(hrefs) >= len(trials) // 2  # the every-trial table alone links each trial once
+        broken = [h for h in sorted(hrefs) if page.request.get(h).status != 200]
+        browser.close()
+    assert broken == []

@@ -165,6 +165,17 @@ def prepare_vega_bundle(app) -> None:
     )
 
 
+def add_trial_links(app) -> None:
+    """Every page gets the map from trial and record ids (and trial names) to the trial pages; alsmsc-links.js turns
+    matching table cells into links."""
+    links = Path(app.srcdir) / "_generated" / "trials" / "links.json"
+    mapping = json.loads(links.read_text(encoding="utf-8")) if links.is_file() else {}
+    # json.dumps escapes nothing HTML-special by default: "</script>" in a name would end the script early
+    body = json.dumps(mapping, sort_keys=True).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    app.add_js_file(None, body=f"var ALSMSC_LINKS = {body};", priority=450)
+    app.add_js_file("alsmsc-links.js", priority=451)
+
+
 def add_vega_to_chart_pages(app, pagename, templatename, context, doctree) -> None:
     # sphinx-thebe (loaded by Jupyter Book even with thebe off) registers its `const THEBE_JS_URL` script each time
     # documents are read, so a page can carry it twice and the browser throws on the redeclared const.
@@ -187,6 +198,7 @@ def add_vega_to_chart_pages(app, pagename, templatename, context, doctree) -> No
 
 def setup(app):
     app.connect("builder-inited", prepare_vega_bundle)
+    app.connect("builder-inited", add_trial_links)
     app.connect("html-page-context", add_vega_to_chart_pages)
     app.add_directive("chart", ChartDirective)
     app.add_role("n", number_role)

@@ -169,6 +169,12 @@ def step_bibliography(layout: Layout) -> None:
     bibliography.write(layout)
 
 
+def step_trial_pages(layout: Layout) -> None:
+    from alsmsc.publish import trial_pages
+
+    trial_pages.write(layout)
+
+
 def step_dictionary(layout: Layout) -> None:
     from alsmsc.publish import dictionary
 
@@ -182,9 +188,11 @@ def step_status(layout: Layout, notebooks: list[Notebook]) -> None:
 
 
 def needs_full_rebuild(layout: Layout, changed: list[str]) -> bool:
-    """Sphinx notices changed pages and config values, but not edits to local extensions or static assets."""
+    """Sphinx notices changed pages and config values, but not edits to local extensions or static assets, nor a new
+    map of trial links (every page carries it)."""
     watched = (layout.book / "_ext", layout.book / "_static")
-    return any(Path(c) == layout.config or any(Path(c).is_relative_to(w) for w in watched) for c in changed)
+    whole = (layout.config, layout.generated / "trials" / "links.json")
+    return any(Path(c) in whole or any(Path(c).is_relative_to(w) for w in watched) for c in changed)
 
 
 def step_chapter(layout: Layout, chapter) -> dict:
@@ -288,6 +296,17 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
             "doc": "references.bib from studies.csv",
         }
 
+    def task_trial_pages():
+        from alsmsc.publish import trial_pages
+
+        return {
+            "actions": [_action(step_trial_pages, layout)],
+            "task_dep": ["validate"],
+            "file_dep": [*(res_path[r] for r in trial_pages.READS), *code_deps(layout, module="alsmsc.publish.trial_pages")],
+            "targets": [str(layout.generated / "trials" / "index.md"), str(layout.generated / "trials" / "links.json")],
+            "doc": "a page per trial from the data",
+        }
+
     def task_dictionary():
         return {
             "actions": [_action(step_dictionary, layout)],
@@ -361,6 +380,8 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
             *(str(nb.executed(layout)) for nb in notebooks),
             str(layout.generated / "references.bib"),
             str(layout.generated / "data_dictionary.md"),
+            str(layout.generated / "trials" / "index.md"),  # carries a digest of every trial page
+            str(layout.generated / "trials" / "links.json"),
             str(layout.generated / "status.md"),
             str(layout.data / "CHANGELOG.md"),
             *res_path.values(),  # the book serves the dataset it was built from (serve_dataset)
@@ -378,6 +399,7 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
         "task_validate": task_validate,
         "task_bibliography": task_bibliography,
         "task_dictionary": task_dictionary,
+        "task_trial_pages": task_trial_pages,
         "task_notebook": task_notebook,
         "task_chapter": task_chapter,
         "task_status": task_status,

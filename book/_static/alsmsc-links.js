@@ -1,0 +1,32 @@
+/* Every trial id, record id or trial name shown in a data table links to the trial's page (the map ALSMSC_LINKS comes
+   from the data: _generated/trials/links.json). A cell may hold several ids separated by ";" or ",". */
+(function () {
+  function root() {
+    const r = document.documentElement.dataset.content_root;
+    return r !== undefined ? r : (window.DOCUMENTATION_OPTIONS && DOCUMENTATION_OPTIONS.URL_ROOT) || "";
+  }
+  function linkCell(cell, links, base) {
+    if (cell.children.length) return;  // already marked up
+    const parts = cell.textContent.split(/(\s*[;,]\s*)/);
+    if (!parts.some(function (p) { return Object.prototype.hasOwnProperty.call(links, p.trim()); })) return;
+    const whole = cell.textContent.trim();
+    cell.textContent = "";
+    (Object.prototype.hasOwnProperty.call(links, whole) ? [whole] : parts).forEach(function (part) {
+      const key = part.trim();
+      if (key && Object.prototype.hasOwnProperty.call(links, key)) {
+        const a = document.createElement("a");
+        a.href = base + links[key];
+        a.textContent = part;
+        a.className = "alsmsc-trial-link";
+        cell.appendChild(a);
+      } else {
+        cell.appendChild(document.createTextNode(part));
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    if (typeof ALSMSC_LINKS === "undefined") return;
+    const base = root();
+    document.querySelectorAll("table.alsmsc-table td").forEach(function (cell) { linkCell(cell, ALSMSC_LINKS, base); });
+  });
+})();
