@@ -232,3 +232,42 @@ def test_trial_ids_and_names_in_tables_link_to_existing_trial_pages(site):
         broken = [h for h in sorted(hrefs) if page.request.get(h).status != 200]
         browser.close()
     assert broken == []
+
+
+# These two pages exist to show the data as stored: the data dictionary lists every code, the changelog every raw change.
+SHOWS_RAW_CODES = {"data-dictionary.html", "whats-new.html"}
+
+
+def test_no_raw_value_reaches_a_reader(site):
+    """Visible text only: no schema code such as not_reported, no <NA> or nan, no scientific notation."""
+    import json
+    import re
+
+    from playwright.sync_api import sync_playwright
+
+    base, html_dir = site
+    desc = json.loads((html_dir.parent.parent / "data" / "datapackage.json").read_text(encoding="utf-8"))
+    codes = {v for r in desc["resources"] for f in r["schema"]["fields"] for v in f.get("constraints", {}).get("enum", []) if "_" in str(v)}
+    raw = re.compile(
+        r"(?<![\w/.-])("
+        + "|".join(sorted(map(re.escape, codes), key=len, reverse=True))
+        + r")(?![\w/.-])|<NA>|\bnan\b|\bNaN\b|\b\d(?:\.\d+)?e[+-]\d+\b"
+    )
+    found = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        for name in _content_pages(html_dir):
+            if name in SHOWS_RAW_CODES:
+                continue
+            page.goto(f"{base}/{name}", wait_until="load")
+            # text in <code> is a literal name shown on purpose (a column, a file); everything else is for readers
+            text = page.evaluate(
+                "() => { const m = document.querySelector('main').cloneNode(true); m.querySelectorAll('code').forEach(c => c.remove()); document.body.appendChild(m); const t = m.innerText; m.remove(); return t; }"
+            )
+            hits = sorted({m.group(0) for m in raw.finditer(text)})
+            if hits:
+                found.append(f"{name}: {', '.join(hits[:6])}")
+        browser.close()
+    assert len(codes) > 20
+    assert found == [], "\n".join(found)

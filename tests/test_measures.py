@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from alsmsc.analyses import grade, synthesis
+from alsmsc.formats import numbers as fmt
 from alsmsc.publish import charts, comparison_outputs, forest
 from alsmsc.stats.measures import MEASURES, measure
 
@@ -47,7 +48,8 @@ def test_measure_properties(code, null, analysis_null, axis):
 
 def test_back_transforms_and_formats():
     assert MEASURES["ROM"].to_reader([0.0])[0] == 1.0
-    assert MEASURES["PLO"].to_reader([0.0])[0] == 0.5 and MEASURES["PLO"].format(0.125) == "12.5%"
-    assert MEASURES["MD"].format(3.384) == "3.38"
+    assert MEASURES["PLO"].to_reader([0.0])[0] == 0.5 and fmt.effect(MEASURES["PLO"], 0.125) == "12.5%"
+    assert fmt.effect(MEASURES["MD"], 3.384) == "3.38"
+    assert fmt.effect(MEASURES["PLO"], 5.65e-10) == "< 0.001%"  # never "5.65e-08%"
     with pytest.raises(KeyError, match="unknown effect measure 'XYZ'"):
         measure("XYZ")

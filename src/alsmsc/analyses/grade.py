@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from alsmsc.analyses.synthesis import Comparison, back_transform, pooled_label
+from alsmsc.formats import numbers as fmt
 from alsmsc.stats.measures import measure
 
 CERTAINTY_LABEL = {"high": "⊕⊕⊕⊕ High", "moderate": "⊕⊕⊕◯ Moderate", "low": "⊕⊕◯◯ Low", "very_low": "⊕◯◯◯ Very low"}
@@ -19,7 +20,7 @@ def participants(c: Comparison) -> int:
 
 
 def _fmt(c: Comparison, x: float) -> str:
-    return measure(c.measure).format(x)
+    return fmt.effect(measure(c.measure), x)
 
 
 def effect_text(c: Comparison) -> str:

@@ -13,7 +13,7 @@ import altair as alt
 import pandas as pd
 
 from alsmsc.formats import numbers as fmt
-from alsmsc.formats.labels import DIRECTION_LABELS, SOURCE_LABELS
+from alsmsc.formats.labels import DIRECTION_LABELS, MODEL_LABELS, REASON_LABELS, SOURCE_LABELS
 
 OUTCOMES = (("onset", "Disease onset"), ("survival", "Survival"), ("motor", "Motor function"), ("mn_count", "Motor neuron counts"))
 SYMBOL = {"favours_msc": "▲", "no_difference": "◆", "favours_control": "▼"}
@@ -110,7 +110,7 @@ def subgroup_directions(pre: pd.DataFrame, outcome: str = "survival") -> pd.Data
             rows.append(
                 {
                     "Grouped by": title,
-                    "Group": SOURCE_LABELS.get(group, group.replace("_", " ")),
+                    "Group": (MODEL_LABELS if col == "model_class" else SOURCE_LABELS).get(group, fmt.code(group)),
                     "Experiments": len(g),
                     "Favour MSC": int((dirs == "favours_msc").sum()),
                     "No clear difference": int((dirs == "no_difference").sum()),
@@ -250,7 +250,7 @@ def evidence_map(pre: pd.DataFrame) -> alt.Chart:
                     "experiment": _label(r),
                     "source": SOURCE_LABELS.get(r["msc_source"], r["msc_source"]),
                     "route": route.replace("_", " "),
-                    "model": r["model_class"],
+                    "model": MODEL_LABELS.get(r["model_class"], fmt.code(r["model_class"])),
                     "product": str(r["product"]).replace("_", " "),
                     "timing": r["timing"],
                 }
@@ -357,4 +357,7 @@ def held_back(screen: pd.DataFrame) -> pd.DataFrame:
     needs to judge whether what is missing would change the picture."""
     s = _preclinical_screen(screen)
     s = s[s["full_text_decision"] == "not_retrieved"]
-    return pd.DataFrame({"Record": s["record_id"], "Why it is held back": s["notes"].str.slice(0, 300)}).reset_index(drop=True)
+    why = s["notes"].str.slice(0, 300)
+    for code, label in REASON_LABELS.items():  # reason codes inside the notes, in words
+        why = why.str.replace(code, label, regex=False)
+    return pd.DataFrame({"Record": s["record_id"], "Why it is held back": why}).reset_index(drop=True)

@@ -409,8 +409,8 @@ def survival_subgroups(c: Comparison) -> pd.DataFrame:
                     "Grouped by": title,
                     "Subgroup": name.replace("_", " "),
                     "Experiments": r.k,
-                    "Ratio of mean survival": m.format(est),
-                    "95% CI": f"{m.format(lo)} to {m.format(hi)}",
+                    "Ratio of mean survival": fmt.effect(m, est),
+                    "95% CI": f"{fmt.effect(m, lo)} to {fmt.effect(m, hi)}",
                     "Test for subgroup differences": f"Q = {sub.q_between:.2f}, df = {sub.df_between}, p = {fmt.p_value(sub.p_between)}",
                 }
             )
@@ -447,7 +447,11 @@ def summary_row(comparison: Comparison) -> dict:
     if comparison.pooled:
         r = comparison.result
         est, lo, hi, plo, phi = back_transform(comparison, [r.estimate, r.ci_lb, r.ci_ub, r.pi_lb, r.pi_ub])
-        show = measure(comparison.measure).format
+        m = measure(comparison.measure)
+
+        def show(x):
+            return fmt.effect(m, x)
+
         i2 = getattr(r, "i2", None)
         row.update(
             {

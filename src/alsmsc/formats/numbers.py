@@ -6,6 +6,8 @@ import math
 
 MISSING = "—"  # a cell with no value
 NOT_REPORTED = "not reported"  # a value the source did not give
+# Placeholder codes the data use inside otherwise free-text columns, in words
+PLACEHOLDERS = {"not_reported": NOT_REPORTED, "not_applicable": "not applicable"}
 
 
 def _missing(x) -> bool:
@@ -16,8 +18,16 @@ def _missing(x) -> bool:
 
 
 def value(x, digits: int = 3) -> str:
-    """A statistic to ``digits`` significant figures (3 by default), or the missing mark."""
-    return MISSING if _missing(x) else f"{float(x):.{digits}g}"
+    """A statistic to ``digits`` significant figures (3 by default), never in scientific notation: below 0.001 in
+    size it reads "< 0.001" (or "> -0.001"), and from 1,000 up it is a whole number with thousands separators."""
+    if _missing(x):
+        return MISSING
+    x = float(x)
+    if x != 0 and abs(x) < 0.001:
+        return "< 0.001" if x > 0 else "> -0.001"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.{digits}g}"
 
 
 def interval(lo, hi, digits: int = 3) -> str:
@@ -36,10 +46,27 @@ def percent(x, digits: int = 3) -> str:
 
 
 def p_value(p) -> str:
-    """A p-value to two significant figures."""
-    return MISSING if _missing(p) else f"{float(p):.2g}"
+    """A p-value to two significant figures, and "< 0.001" below that (never scientific notation)."""
+    if _missing(p):
+        return MISSING
+    return "< 0.001" if float(p) < 0.001 else f"{float(p):.2g}"
+
+
+def text(v) -> str:
+    """Free text from the data: placeholder codes in words, missing values marked."""
+    if _missing(v):
+        return MISSING
+    return PLACEHOLDERS.get(str(v).strip(), str(v))
 
 
 def code(v) -> str:
     """A code with no label of its own, in words: "not_reported" -> "not reported"; missing -> "not reported"."""
     return NOT_REPORTED if _missing(v) else str(v).replace("_", " ")
+
+
+def effect(measure, x, digits: int = 3) -> str:
+    """An effect on its readers' scale (``measure`` from alsmsc.stats.measures): a percentage for proportions,
+    otherwise the number; the same policy as :func:`value` (no scientific notation)."""
+    if _missing(x):
+        return MISSING
+    return f"{value(100 * float(x), digits)}%" if measure.proportion else value(x, digits)

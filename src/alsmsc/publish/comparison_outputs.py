@@ -14,7 +14,11 @@ def result_text(c: Comparison) -> str:
     """The comparison's result in one phrase, whether or not it was pooled (chapters paste this)."""
     if not c.pooled:
         return f"not pooled: {c.reason}"
-    f = measure(c.measure).format  # the measure says how its values read (percentages for proportions)
+    m = measure(c.measure)  # the measure says how its values read (percentages for proportions)
+
+    def f(x):
+        return fmt.effect(m, x)
+
     r = c.result
     est, lo, hi, plo, phi = back_transform(c, [r.estimate, r.ci_lb, r.ci_ub, r.pi_lb, r.pi_ub])
     return (
@@ -42,7 +46,11 @@ def publish(out, c: Comparison, x_title: str) -> None:
     if not c.pooled:
         return
     r = c.result
-    f = measure(c.measure).format
+    m = measure(c.measure)
+
+    def f(x):
+        return fmt.effect(m, x)
+
     est, lo, hi, plo, phi = back_transform(c, [r.estimate, r.ci_lb, r.ci_ub, r.pi_lb, r.pi_ub])
     out.number(f"{c.key}_estimate", f(est))
     out.number(f"{c.key}_ci", f"{f(lo)} to {f(hi)}")

@@ -81,13 +81,13 @@ class Outputs:
     def __exit__(self, *exc) -> None:
         self.flush()
 
-    def table(self, key: str, frame: pd.DataFrame, display: bool = True, **html_options) -> pd.DataFrame:
-        """A table: written as CSV (for analysts) and as the escaped HTML chapters show (tables/KEY.html)."""
+    def table(self, key: str, frame: pd.DataFrame, display: bool = True, **html_options) -> None:
+        """A table: written as CSV (for analysts) and as the escaped HTML chapters show (tables/KEY.html). Returns
+        nothing, so a notebook cell ending with it shows the table once (glued), not again as a raw pandas repr."""
         atomic_write_text(self.dir / "tables" / f"{key}.csv", frame.to_csv(index=False, lineterminator="\n", float_format="%.6g"))
         shown = HTMLTable(frame, note_key=key, **html_options)
         atomic_write_text(self.dir / "tables" / f"{key}.html", shown.html())
         _glue(key, shown, display)
-        return frame
 
     def chart(self, key: str, chart, alt_text: str, display: bool = True) -> None:
         """A chart: Vega-Lite spec and static SVG written, interactive HTML glued."""
@@ -127,7 +127,7 @@ class HTMLTable:
         self.total = len(frame)
         self.max_rows = self.MAX_ROWS if max_rows is None else max_rows
         shown = frame.head(self.max_rows)
-        self.frame = shown.astype(object).where(shown.notna(), fmt.MISSING)
+        self.frame = shown.astype(object).where(shown.notna(), fmt.MISSING).map(lambda v: fmt.PLACEHOLDERS.get(v, v) if isinstance(v, str) else v)
         self.note_key = note_key
         self.kwargs = {"index": False, "escape": True, "na_rep": fmt.MISSING, "border": 0, "classes": classes, **kwargs}
 

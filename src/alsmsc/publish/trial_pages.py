@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -17,7 +18,7 @@ from alsmsc import dataset
 from alsmsc.files.atomic import write_if_changed
 from alsmsc.files.layout import Layout
 from alsmsc.formats import numbers as fmt
-from alsmsc.formats.labels import CLASS_LABELS, RESULTS_LABELS, SOURCE_LABELS
+from alsmsc.formats.labels import CLASS_LABELS, MEASURE_LABELS, RESULTS_LABELS, SOURCE_LABELS
 from alsmsc.publish import escape
 
 READS = ["trials", "studies", "clinical_arms", "clinical_outcomes", "risk_of_bias"]
@@ -37,7 +38,7 @@ def _value(v) -> str:
 def _cell(v) -> str:
     if v is None or (not isinstance(v, str) and pd.isna(v)):
         return fmt.MISSING
-    return escape.html(_value(v) if not isinstance(v, str) else v)
+    return escape.html(_value(v) if not isinstance(v, str) else fmt.text(v))
 
 
 def _code(v) -> str:
@@ -48,7 +49,7 @@ def _code(v) -> str:
 def _links(urls) -> str:
     if urls is None or (not isinstance(urls, str) and pd.isna(urls)) or not str(urls).strip():
         return fmt.MISSING
-    return " ".join(f'<a href="{escape.html(u)}">{escape.html(u.split("//")[-1][:60])}</a>' for u in str(urls).split())
+    return " ".join(f'<a href="{escape.html(u)}">{escape.html(urlsplit(u).hostname or u)}</a>' for u in str(urls).split())
 
 
 def registry_link(rid: str) -> str:
@@ -61,7 +62,7 @@ def registry_link(rid: str) -> str:
 def _table(headers: list[str], rows: list[list[str]], label: str) -> str:
     """Cells are already escaped HTML."""
     if not rows:
-        return "<p>None in the dataset.</p>"
+        return "<p>Nothing in the dataset.</p>"
     head = "".join(f"<th>{escape.html(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>\n" for row in rows)
     return (
@@ -89,7 +90,7 @@ def page(t: pd.Series, records: pd.DataFrame, arms: pd.DataFrame, outcomes: pd.D
             ("Registry ids", ", ".join(registry_link(r) for r in registry) or fmt.MISSING),
             ("Sponsor", _cell(t["sponsor"])),
             ("Country", _cell(t["country"])),
-            ("Phase", _cell(t["phase"])),
+            ("Phase", _code(t["phase"])),
             ("Design", _code(t["design"])),
             ("Randomised", _cell(t["randomized"])),
             ("Blinding", _code(t["blinding"])),
@@ -126,7 +127,7 @@ def page(t: pd.Series, records: pd.DataFrame, arms: pd.DataFrame, outcomes: pd.D
     summaries = _facts([("Safety, as reported", _cell(t["safety_summary"])), ("Efficacy, as reported", _cell(t["efficacy_summary"]))])
     arm_rows = [
         [
-            _cell(a["arm"]),
+            _code(a["arm"]),
             _code(a["role"]),
             _cell(a["description"]),
             _cell(a["n_randomized"]),
@@ -139,8 +140,8 @@ def page(t: pd.Series, records: pd.DataFrame, arms: pd.DataFrame, outcomes: pd.D
     ]
     out_rows = [
         [
-            _cell(o["measure"]),
-            _cell(o["arm"]),
+            escape.html(MEASURE_LABELS.get(o["measure"], fmt.code(o["measure"]))),
+            _code(o["arm"]),
             _code(o["subgroup"]),
             _cell(o["timepoint_months"]),
             _cell(o["n"]),

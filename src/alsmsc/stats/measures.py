@@ -51,10 +51,6 @@ class Measure:
                 return 1 / (1 + np.exp(-x))
         return x
 
-    def format(self, value: float, digits: int = 3) -> str:
-        """A value on the readers' scale as text: percentages for proportions, significant digits otherwise."""
-        return f"{100 * float(value):.{digits}g}%" if self.proportion else f"{float(value):.{digits}g}"
-
 
 MEASURES = {
     m.code: m
