@@ -236,6 +236,14 @@ def test_trial_ids_and_names_in_tables_link_to_existing_trial_pages(site):
 
 # These two pages exist to show the data as stored: the data dictionary lists every code, the changelog every raw change.
 SHOWS_RAW_CODES = {"data-dictionary.html", "whats-new.html"}
+VISIBLE_TEXT_WITHOUT_CODE = """() => {
+  const main = document.querySelector("main").cloneNode(true);
+  main.querySelectorAll("code").forEach((c) => c.remove());
+  document.body.appendChild(main);
+  const text = main.innerText;
+  main.remove();
+  return text;
+}"""
 
 
 def test_no_raw_value_reaches_a_reader(site):
@@ -262,9 +270,7 @@ def test_no_raw_value_reaches_a_reader(site):
                 continue
             page.goto(f"{base}/{name}", wait_until="load")
             # text in <code> is a literal name shown on purpose (a column, a file); everything else is for readers
-            text = page.evaluate(
-                "() => { const m = document.querySelector('main').cloneNode(true); m.querySelectorAll('code').forEach(c => c.remove()); document.body.appendChild(m); const t = m.innerText; m.remove(); return t; }"
-            )
+            text = page.evaluate(VISIBLE_TEXT_WITHOUT_CODE)
             hits = sorted({m.group(0) for m in raw.finditer(text)})
             if hits:
                 found.append(f"{name}: {', '.join(hits[:6])}")
