@@ -196,10 +196,21 @@ def add_vega_to_chart_pages(app, pagename, templatename, context, doctree) -> No
         app.add_js_file(BUNDLE, priority=401)
 
 
+def escape_print_title(app, pagename, templatename, context, doctree) -> None:
+    """sphinx-book-theme 1.3 sets ``pagetitle`` to the title as plain text and prints it unescaped in its print-only
+    header, so a title from the data containing "<script>" became a script element (tests/test_untrusted_text.py
+    found it). Escape it after the theme has set it."""
+    import html
+
+    if "pagetitle" in context:
+        context["pagetitle"] = html.escape(str(context["pagetitle"]))
+
+
 def setup(app):
     app.connect("builder-inited", prepare_vega_bundle)
     app.connect("builder-inited", add_trial_links)
     app.connect("html-page-context", add_vega_to_chart_pages)
+    app.connect("html-page-context", escape_print_title, priority=900)  # after the theme's own handler
     app.add_directive("chart", ChartDirective)
     app.add_role("n", number_role)
     app.add_role("fact", fact_role)
