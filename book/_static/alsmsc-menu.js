@@ -22,3 +22,32 @@
     forward(".secondary-toggle");
   });
 })();
+
+/* Vega-Embed's chart menu is a <details> whose <summary> holds only an icon: give it a name screen readers can say
+   (axe: summary-name). Charts draw after load, so watch for them. */
+(function () {
+  function name(root) {
+    root.querySelectorAll(".vega-embed summary:not([aria-label])").forEach(function (s) {
+      s.setAttribute("aria-label", "Chart menu: save as SVG or PNG, view the source");
+    });
+    // the theme's navigation toggles (an icon only): name them after the part they open
+    root.querySelectorAll("summary:not([aria-label])").forEach(function (s) {
+      if (!s.textContent.trim()) {
+        const link = s.parentElement && s.parentElement.parentElement && s.parentElement.parentElement.querySelector("a");
+        s.setAttribute("aria-label", "Show or hide the pages under " + (link ? link.textContent.trim() : "this section"));
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    name(document);
+    new MutationObserver(function () { name(document); }).observe(document.body, { childList: true, subtree: true });
+  });
+})();
+
+/* The reference list (sphinxcontrib-bibtex) is a role="list" whose entries carry role="doc-biblioentry", which a list
+   may not contain (axe: aria-required-children). Entries become list items; their class still marks them. */
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll('[role="list"] > [role="doc-biblioentry"]').forEach(function (entry) {
+    entry.setAttribute("role", "listitem");
+  });
+});

@@ -41,7 +41,13 @@ alt.theme.register("alsmsc", enable=True)(_theme)
 def spec(chart: alt.TopLevelMixin) -> dict:
     """The chart's Vega-Lite spec with the data inlined (no external data URLs)."""
     with alt.data_transformers.enable("default", max_rows=None):
-        return chart.to_dict()
+        out = chart.to_dict()
+    # The chart's container carries its description (role="img", aria-label = the alt text); marks and axes stay out of
+    # the accessibility tree, where Vega would otherwise add unnamed graphics groups (axe: svg-img-alt).
+    config = out.setdefault("config", {})
+    config["aria"] = False
+    config.setdefault("mark", {})["aria"] = False
+    return out
 
 
 def spec_json(chart_spec: dict) -> str:
