@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from alsmsc.publish import escape, trial_pages
+from alsmsc.formats import escape
+from alsmsc.publish import trial_pages
 
 from .conftest import ROOT, copy_project
 

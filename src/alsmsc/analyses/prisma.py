@@ -6,11 +6,11 @@ implementation is an R/Shiny app), and a fixed layout with counts filled in is s
 
 from __future__ import annotations
 
-import html
 from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
+from alsmsc.formats import escape
 from alsmsc.formats.labels import REASON_LABELS
 
 
@@ -87,7 +87,7 @@ def _box(x, y, w, h, lines, fill="#ffffff") -> str:
     out = [f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="4" fill="{fill}" stroke="#333" stroke-width="1"/>']
     for i, line in enumerate(lines):
         weight = ' font-weight="bold"' if i == 0 else ""
-        out.append(f'<text x="{x + 8}" y="{y + 18 + 16 * i}" font-size="12"{weight}>{html.escape(line)}</text>')
+        out.append(f'<text x="{x + 8}" y="{y + 18 + 16 * i}" font-size="12"{weight}>{escape.html(line)}</text>')
     return "\n".join(out)
 
 
@@ -103,7 +103,7 @@ def svg(f: Flow) -> str:
         # No fixed width: the viewBox lets the diagram shrink to the page column (and scale up in the SVG file).
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} 600" style="width:100%;max-width:{W}px;height:auto" '
         'font-family="DejaVu Sans, Helvetica, Arial, sans-serif" role="img">',
-        f"<title>PRISMA 2020 flow diagram, dataset version {html.escape(f.version)}</title>",
+        f"<title>PRISMA 2020 flow diagram, dataset version {escape.html(f.version)}</title>",
         '<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="7" refY="3" orient="auto">'
         '<path d="M0,0 L7,3 L0,6 Z" fill="#333"/></marker></defs>',
         _box(L, 10, W - 40, 30, [f"Studies included in the previous version: {f.previous_studies}"], "#eef3f8"),

@@ -10,7 +10,7 @@ NOT_REPORTED = "not reported"  # a value the source did not give
 PLACEHOLDERS = {"not_reported": NOT_REPORTED, "not_applicable": "not applicable"}
 
 
-def _missing(x) -> bool:
+def is_missing(x) -> bool:
     """None, NaN, pandas' NA or NaT (checked by type name: this module imports no pandas)."""
     if x is None or type(x).__name__ in ("NAType", "NaTType"):
         return True
@@ -20,7 +20,7 @@ def _missing(x) -> bool:
 def value(x, digits: int = 3) -> str:
     """A statistic to ``digits`` significant figures (3 by default), never in scientific notation: below 0.001 in
     size it reads "< 0.001" (or "> -0.001"), and from 1,000 up it is a whole number with thousands separators."""
-    if _missing(x):
+    if is_missing(x):
         return MISSING
     x = float(x)
     if x != 0 and abs(x) < 0.001:
@@ -32,7 +32,7 @@ def value(x, digits: int = 3) -> str:
 
 def interval(lo, hi, digits: int = 3) -> str:
     """A confidence or prediction interval: "0.12 to 0.34"."""
-    return MISSING if _missing(lo) or _missing(hi) else f"{value(lo, digits)} to {value(hi, digits)}"
+    return MISSING if is_missing(lo) or is_missing(hi) else f"{value(lo, digits)} to {value(hi, digits)}"
 
 
 def share(part: int, whole: int) -> str:
@@ -42,31 +42,31 @@ def share(part: int, whole: int) -> str:
 
 def percent(x, digits: int = 3) -> str:
     """A percentage given as a number of percent (7.5 -> "7.5%")."""
-    return MISSING if _missing(x) else f"{float(x):.{digits}g}%"
+    return MISSING if is_missing(x) else f"{float(x):.{digits}g}%"
 
 
 def p_value(p) -> str:
     """A p-value to two significant figures, and "< 0.001" below that (never scientific notation)."""
-    if _missing(p):
+    if is_missing(p):
         return MISSING
     return "< 0.001" if float(p) < 0.001 else f"{float(p):.2g}"
 
 
 def text(v) -> str:
     """Free text from the data: placeholder codes in words, missing values marked."""
-    if _missing(v):
+    if is_missing(v):
         return MISSING
     return PLACEHOLDERS.get(str(v).strip(), str(v))
 
 
 def code(v) -> str:
     """A code with no label of its own, in words: "not_reported" -> "not reported"; missing -> "not reported"."""
-    return NOT_REPORTED if _missing(v) else str(v).replace("_", " ")
+    return NOT_REPORTED if is_missing(v) else str(v).replace("_", " ")
 
 
 def effect(measure, x, digits: int = 3) -> str:
     """An effect on its readers' scale (``measure`` from alsmsc.stats.measures): a percentage for proportions,
     otherwise the number; the same policy as :func:`value` (no scientific notation)."""
-    if _missing(x):
+    if is_missing(x):
         return MISSING
     return f"{value(100 * float(x), digits)}%" if measure.proportion else value(x, digits)

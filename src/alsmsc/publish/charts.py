@@ -8,10 +8,11 @@ key, and the page loads vega from the bundle that ``book/_ext/vega_offline.py`` 
 from __future__ import annotations
 
 import base64
-import html
 import json
 
 import altair as alt
+
+from alsmsc.formats import escape
 
 # Okabe & Ito (2008) palette: distinguishable with the common colour-vision deficiencies.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -88,7 +89,7 @@ def to_html(chart_spec: dict, key: str, alt_text: str, svg: str | None = None) -
         raise RuntimeError("Altair's HTML template changed: the inlined spec was not found, so it could not be escaped")
     body = body.replace(raw, raw.replace("</", "<\\/").replace("<!--", "<\\!--"))
     fallback = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    label = html.escape(alt_text, quote=True)
+    label = escape.html(alt_text)
     return (
         f'<div class="alsmsc-chart" role="figure" aria-label="{label}">\n{body}\n'
         f'<noscript><img class="alsmsc-chart-static" alt="{label}" src="data:image/svg+xml;base64,{fallback}"></noscript>\n'

@@ -6,7 +6,6 @@ deterministic form (sorted keys, fixed float format, ``\\n`` line ends) and ever
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from alsmsc.files.atomic import atomic_write_text
+from alsmsc.formats import escape
 from alsmsc.formats import numbers as fmt
 from alsmsc.publish import charts
 
@@ -103,7 +103,7 @@ class Outputs:
     def svg(self, key: str, svg_text: str, alt_text: str, display: bool = True) -> None:
         """A static diagram (e.g. the PRISMA flow): written as SVG and glued inline, with an accessible label."""
         atomic_write_text(self.dir / "figures" / f"{key}.svg", svg_text)
-        label = html.escape(alt_text, quote=True)
+        label = escape.html(alt_text)
         html_text = f'<div class="alsmsc-diagram" role="img" aria-label="{label}">\n{svg_text}</div>\n'
         atomic_write_text(self.dir / "figures" / f"{key}.html", html_text)
         _glue(key, charts.ChartDisplay(html_text, alt_text), display)
@@ -133,13 +133,13 @@ class HTMLTable:
 
     def html(self) -> str:
         # a labelled, keyboard-focusable scroll box: a wide table scrolls inside it instead of widening the page
-        label = html.escape(self.note_key.replace("_", " ") or "data table", quote=True)
+        label = escape.html(self.note_key.replace("_", " ") or "data table")
         html_text = f'<div class="alsmsc-table-scroll" role="region" tabindex="0" aria-label="{label}">\n'
         html_text += self.frame.to_html(**self.kwargs) + "\n</div>"
         if self.total > self.max_rows:
             html_text += (
                 f'\n<p class="alsmsc-table-note">Showing the first {self.max_rows} of {self.total} rows; the complete table '
-                f"is <code>tables/{html.escape(self.note_key)}.csv</code> in the analysis outputs.</p>\n"
+                f"is <code>tables/{escape.html(self.note_key)}.csv</code> in the analysis outputs.</p>\n"
             )
         return html_text
 

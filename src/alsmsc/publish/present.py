@@ -7,13 +7,13 @@ or that two of them produced, is an error that says which.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from pathlib import Path
 from typing import Any
 
 from alsmsc.files.layout import Layout, find_root
+from alsmsc.formats import escape
 
 DATASET_FILES = ("datapackage.json", "CHANGELOG.md", "README.md")  # served with the CSV files under dataset/
 
@@ -86,11 +86,11 @@ class Results:
                 )
             )
         body = "".join(
-            f'<tr><td><a href="dataset/{html.escape(f, quote=True)}" download>{html.escape(f)}</a></td><td>{html.escape(what)}</td>'
-            f"<td>{html.escape(size)}</td><td><code>{html.escape(sha[:16])}…</code></td></tr>\n"
+            f'<tr><td><a href="dataset/{escape.html(f)}" download>{escape.html(f)}</a></td><td>{escape.html(what)}</td>'
+            f"<td>{escape.html(size)}</td><td><code>{escape.html(sha[:16])}…</code></td></tr>\n"
             for f, what, size, sha in rows
         )
-        version = html.escape(str(desc.get("version", "")))
+        version = escape.html(desc.get("version", ""))
         return Shown(
             f'<div class="alsmsc-table-scroll" role="region" tabindex="0" aria-label="dataset files">\n'
             f'<table class="alsmsc-table"><caption>Dataset version {version}: every file, as served by this book '
@@ -115,9 +115,9 @@ class Results:
             f"  note = {{Dataset version {version}, released {date}; the Status page gives the git commit of this copy}}\n}}"
         )
         return Shown(
-            f'<div class="alsmsc-cite"><p>Cite the dataset version you used: <strong>{html.escape(version)}</strong>, released '
-            f"{html.escape(date)}. The Status page gives the git commit that built this copy.</p>\n"
-            f"<details open><summary>BibTeX</summary><pre>{html.escape(bibtex)}</pre></details>\n"
-            f"<details><summary>CITATION.cff</summary><pre>{html.escape(cff)}</pre></details></div>",
+            f'<div class="alsmsc-cite"><p>Cite the dataset version you used: <strong>{escape.html(version)}</strong>, released '
+            f"{escape.html(date)}. The Status page gives the git commit that built this copy.</p>\n"
+            f"<details open><summary>BibTeX</summary><pre>{escape.html(bibtex)}</pre></details>\n"
+            f"<details><summary>CITATION.cff</summary><pre>{escape.html(cff)}</pre></details></div>",
             "how to cite",
         )

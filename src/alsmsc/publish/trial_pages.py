@@ -3,7 +3,7 @@ outcomes with their sources, risk of bias, and every record of the trial with wh
 
 Pages go to _build/generated/trials/pages/<trial_id>.md with an index at _build/generated/trials/index.md; the index
 carries a digest of every page, so the book is rebuilt whenever any page changes. Every value from the data passes
-:mod:`alsmsc.publish.escape`.
+:mod:`alsmsc.formats.escape`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import pandas as pd
 from alsmsc import dataset
 from alsmsc.files.atomic import write_if_changed
 from alsmsc.files.layout import Layout
+from alsmsc.formats import escape
 from alsmsc.formats import numbers as fmt
 from alsmsc.formats.labels import CLASS_LABELS, MEASURE_LABELS, RESULTS_LABELS, SOURCE_LABELS
-from alsmsc.publish import escape
 
 READS = ["trials", "studies", "clinical_arms", "clinical_outcomes", "risk_of_bias"]
 # Registries whose record pages have a stable address built from the id alone; other ids are shown as text (the
@@ -27,27 +27,24 @@ READS = ["trials", "studies", "clinical_arms", "clinical_outcomes", "risk_of_bia
 REGISTRY_URLS = {"NCT": "https://clinicaltrials.gov/study/{}", "ISRCTN": "https://www.isrctn.com/{}"}
 
 
-def _value(v) -> str:
-    return (
-        fmt.code(v)
-        if isinstance(v, str) or v is None or (not isinstance(v, (int, float, bool))) and pd.isna(v)
-        else ("yes" if v is True else "no" if v is False else str(int(v)) if float(v).is_integer() else fmt.value(v))
-    )
-
-
 def _cell(v) -> str:
-    if v is None or (not isinstance(v, str) and pd.isna(v)):
+    """A value from the data for a table cell: placeholder codes in words, yes/no for booleans, whole numbers plain."""
+    if fmt.is_missing(v):
         return fmt.MISSING
-    return escape.html(_value(v) if not isinstance(v, str) else fmt.text(v))
+    if isinstance(v, str):
+        return escape.html(fmt.text(v))
+    if type(v).__name__ in ("bool", "bool_"):
+        return "yes" if v else "no"
+    return escape.html(str(int(v)) if float(v).is_integer() else fmt.value(v))
 
 
 def _code(v) -> str:
     """A code from the data in words (``randomized_controlled`` -> "randomized controlled")."""
-    return escape.html(fmt.code(None if v is None or (not isinstance(v, str) and pd.isna(v)) else v))
+    return escape.html(fmt.code(v))
 
 
 def _links(urls) -> str:
-    if urls is None or (not isinstance(urls, str) and pd.isna(urls)) or not str(urls).strip():
+    if fmt.is_missing(urls) or not str(urls).strip():
         return fmt.MISSING
     return " ".join(f'<a href="{escape.html(u)}">{escape.html(urlsplit(u).hostname or u)}</a>' for u in str(urls).split())
 

@@ -1,4 +1,5 @@
-"""Text from the data on its way to a page: every value passes one of these, nothing is pasted raw."""
+"""Text from the data on its way to a page: every value passes one of these, nothing is pasted raw. In the formats
+layer so that every layer that writes HTML or Markdown (analyses draw the PRISMA diagram) uses the same two functions."""
 
 from __future__ import annotations
 
