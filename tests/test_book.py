@@ -153,3 +153,20 @@ def test_landing_page_puts_the_bottom_line_first_and_serves_the_dataset(built_pr
         served = html_dir / "dataset" / csv_file.name
         assert served.read_bytes() == csv_file.read_bytes(), csv_file.name
         assert f'href="dataset/{csv_file.name}"' in page
+
+
+def test_every_mark_colour_in_every_chart_has_3_to_1_contrast(built_project: Path):
+    """WCAG 2.1 SC 1.4.11: every colour a chart spec names stands out 3:1 from the white page; white itself is only
+    used for text drawn on a black mark."""
+    from alsmsc.formats.colours import MINIMUM_CONTRAST, WHITE, contrast
+
+    specs = sorted((built_project / "_build" / "generated").glob("*/figures/*.vl.json"))
+    assert len(specs) >= 10
+    seen, weak = set(), []
+    for spec in specs:
+        for colour in set(re.findall(r'"(#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3})"', spec.read_text(encoding="utf-8"))):
+            seen.add(colour.lower())
+            if colour.lower() != WHITE and contrast(colour) < MINIMUM_CONTRAST:
+                weak.append(f"{spec.name}: {colour} ({contrast(colour):.2f}:1)")
+    assert len(seen) >= 4
+    assert weak == []

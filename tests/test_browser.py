@@ -156,14 +156,6 @@ def _content_pages(html_dir: Path) -> list[str]:
     )
 
 
-def _one_page_per_kind(html_dir: Path) -> list[str]:
-    """Every chapter and apparatus page, every analysis notebook, the trial index and three trial pages: pages made
-    from one template (the 47 trial pages) are sampled, to keep `make test` within its time budget."""
-    pages = _content_pages(html_dir)
-    trials = [p for p in pages if p.startswith("_generated/trials/pages/")]
-    return [p for p in pages if p not in trials] + trials[:: max(1, len(trials) // 3)][:3]
-
-
 def test_menus_open_on_a_phone_and_on_a_laptop(site):
     """The visible menu buttons work (pydata-sphinx-theme issue 2451: only a hidden twin was wired up)."""
     from playwright.sync_api import sync_playwright
@@ -189,24 +181,6 @@ def test_menus_open_on_a_phone_and_on_a_laptop(site):
         browser.close()
 
 
-@pytest.mark.parametrize("width", [390, 1280])
-def test_no_page_is_wider_than_the_screen(site, width):
-    from playwright.sync_api import sync_playwright
-
-    base, html_dir = site
-    too_wide = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": width, "height": 900})
-        for name in _one_page_per_kind(html_dir):
-            page.goto(f"{base}/{name}", wait_until="load")
-            scroll = page.evaluate("document.documentElement.scrollWidth")
-            if scroll > width:
-                too_wide.append(f"{name}: {scroll} px")
-        browser.close()
-    assert too_wide == []
-
-
 def test_sortable_headers_are_buttons_inside_header_cells(site):
     from playwright.sync_api import sync_playwright
 
@@ -222,7 +196,7 @@ def test_sortable_headers_are_buttons_inside_header_cells(site):
         browser.close()
 
 
-def test_trial_ids_and_names_in_tables_link_to_existing_trial_pages(site):
+def test_trial_and_animal_study_ids_in_tables_link_to_existing_pages(site):
     import csv
 
     from playwright.sync_api import sync_playwright
@@ -237,6 +211,13 @@ def test_trial_ids_and_names_in_tables_link_to_existing_trial_pages(site):
         hrefs = set(page.eval_on_selector_all("a.alsmsc-trial-link", "els => els.map(e => e.href.split('#')[0])"))
         assert len(hrefs) >= len(trials) // 2  # the every-trial table alone links each trial once
         broken = [h for h in sorted(hrefs) if page.request.get(h).status != 200]
+        # animal studies: every study and experiment id in the preclinical chapter's tables links to the study's page
+        studies = {r["study_id"] for r in csv.DictReader((html_dir.parent.parent / "data" / "preclinical_studies.csv").open(encoding="utf-8"))}
+        assert all((html_dir / "_generated" / "animal" / "pages" / f"{s}.html").is_file() for s in studies)
+        page.goto(f"{base}/preclinical.html")
+        animal = set(page.eval_on_selector_all("a.alsmsc-trial-link", "els => els.map(e => e.href.split('#')[0])"))
+        assert {h.rsplit("/", 1)[-1].removesuffix(".html") for h in animal} >= studies
+        broken += [h for h in sorted(animal) if page.request.get(h).status != 200]
         browser.close()
     assert broken == []
 
@@ -251,57 +232,77 @@ VISIBLE_TEXT_WITHOUT_CODE = """() => {
   main.remove();
   return text;
 }"""
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
-def test_no_raw_value_reaches_a_reader(site):
-    """Visible text only: no schema code such as not_reported, no <NA> or nan, no scientific notation."""
+def _raw_value_pattern(html_dir: Path):
+    """Schema codes (enum values with an underscore), <NA>, nan and scientific notation."""
     import json
     import re
 
-    from playwright.sync_api import sync_playwright
-
-    base, html_dir = site
     desc = json.loads((html_dir.parent.parent / "data" / "datapackage.json").read_text(encoding="utf-8"))
     codes = {v for r in desc["resources"] for f in r["schema"]["fields"] for v in f.get("constraints", {}).get("enum", []) if "_" in str(v)}
-    raw = re.compile(
+    assert len(codes) > 20
+    return re.compile(
         r"(?<![\w/.-])("
         + "|".join(sorted(map(re.escape, codes), key=len, reverse=True))
         + r")(?![\w/.-])|<NA>|\bnan\b|\bNaN\b|\b\d(?:\.\d+)?e[+-]\d+\b"
     )
-    found = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        for name in _one_page_per_kind(html_dir):
-            if name in SHOWS_RAW_CODES:
-                continue
-            page.goto(f"{base}/{name}", wait_until="load")
-            # text in <code> is a literal name shown on purpose (a column, a file); everything else is for readers
-            text = page.evaluate(VISIBLE_TEXT_WITHOUT_CODE)
-            hits = sorted({m.group(0) for m in raw.finditer(text)})
-            if hits:
-                found.append(f"{name}: {', '.join(hits[:6])}")
-        browser.close()
-    assert len(codes) > 20
-    assert found == [], "\n".join(found)
 
 
-def test_no_critical_or_serious_accessibility_violation(site):
-    """axe-core (bundled by the pinned axe-playwright-python wheel: nothing is fetched at test time), WCAG 2.1 A and AA."""
+@pytest.fixture(scope="module", params=[390, 1280], ids=["phone-390px", "laptop-1280px"])
+def every_page(site, request):
+    """Every content page of the book (chapters, analyses, apparatus and all trial pages), loaded once at one screen
+    width: how wide it is, which raw values its visible text shows, and axe-core's WCAG 2.1 AA violations (axe is
+    bundled by the pinned axe-playwright-python wheel: nothing is fetched at test time)."""
     import axe_playwright_python
     from playwright.sync_api import sync_playwright
 
     base, html_dir = site
+    width = request.param
     axe = Path(axe_playwright_python.__file__).with_name("axe.min.js")
-    bad = []
+    raw = _raw_value_pattern(html_dir)
+    pages = _content_pages(html_dir)
+    found = {"width": width, "pages": pages, "too_wide": [], "raw": [], "axe": []}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        for name in _one_page_per_kind(html_dir):
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        for name in pages:
             page.goto(f"{base}/{name}", wait_until="load")
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            if scroll > width:
+                found["too_wide"].append(f"{name}: {scroll} px")
+            if name not in SHOWS_RAW_CODES:
+                # text in <code> is a literal name shown on purpose (a column, a file); everything else is for readers
+                hits = sorted({m.group(0) for m in raw.finditer(page.evaluate(VISIBLE_TEXT_WITHOUT_CODE))})
+                if hits:
+                    found["raw"].append(f"{name}: {', '.join(hits[:6])}")
             page.add_script_tag(path=str(axe))
-            tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-            result = page.evaluate("async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", tags)
-            bad += [f"{name}: {v['id']} ({v['impact']}, {len(v['nodes'])})" for v in result["violations"] if v["impact"] in ("critical", "serious")]
+            result = page.evaluate("async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA)
+            serious = [v for v in result["violations"] if v["impact"] in ("critical", "serious")]
+            found["axe"] += [f"{name}: {v['id']} ({v['impact']}, {len(v['nodes'])})" for v in serious]
         browser.close()
-    assert bad == [], "\n".join(bad)
+    return found
+
+
+def test_every_page_is_checked(every_page, site):
+    _, html_dir = site
+    trial_pages = [p for p in every_page["pages"] if p.startswith("_generated/trials/pages/")]
+    assert len(trial_pages) == len(list((html_dir / "_generated" / "trials" / "pages").glob("*.html"))) > 40
+    animal_pages = [p for p in every_page["pages"] if p.startswith("_generated/animal/pages/")]
+    assert len(animal_pages) == len(list((html_dir / "_generated" / "animal" / "pages").glob("*.html"))) >= 20
+    assert {"intro.html", "clinical-trials.html", "preclinical.html", "risk-of-bias.html"} <= set(every_page["pages"])
+
+
+def test_no_page_is_wider_than_the_screen(every_page):
+    assert every_page["too_wide"] == []
+
+
+def test_no_raw_value_reaches_a_reader(every_page):
+    """Visible text only: no schema code such as not_reported, no <NA> or nan, no scientific notation."""
+    assert every_page["raw"] == [], "\n".join(every_page["raw"])
+
+
+def test_no_critical_or_serious_accessibility_violation(every_page):
+    """axe-core, WCAG 2.1 A and AA, at a phone's and a laptop's width."""
+    assert every_page["axe"] == [], "\n".join(every_page["axe"])

@@ -25,3 +25,22 @@ def test_missing_values_of_every_kind_are_marked_not_printed():
 def test_placeholder_codes_in_free_text_read_as_words():
     assert fmt.text("not_reported") == "not reported" and fmt.text("not_applicable") == "not applicable"
     assert fmt.text("South Korea") == "South Korea" and fmt.text(None) == "—"
+
+
+def test_contrast_ratio_matches_wcag_reference_values():
+    from alsmsc.formats import colours
+
+    # reference values from the WCAG 2.1 definition: black on white 21:1, #767676 on white 4.54:1, #E69F00 2.25:1
+    assert round(colours.contrast("#000000"), 2) == 21.0
+    assert round(colours.contrast("#767676"), 2) == 4.54
+    assert round(colours.contrast("#E69F00"), 2) == 2.25
+    assert colours.contrast("#fff", "#ffffff") == 1.0
+
+
+def test_every_chart_colour_stands_out_from_the_page():
+    from alsmsc.formats import colours
+
+    palette = {name: value for name, value in vars(colours).items() if isinstance(value, str) and value.startswith("#")}
+    weak = {name: round(colours.contrast(value), 2) for name, value in palette.items() if name != "WHITE" and colours.contrast(value) < 3}
+    assert weak == {}
+    assert len(set(colours.CATEGORICAL)) == len(colours.CATEGORICAL) >= 6

@@ -57,6 +57,27 @@ def test_chart_html_is_offline_ready_and_deterministic():
     assert f'maybeLoadScript("vega", "{alt.VEGA_VERSION}")' in a
 
 
+@pytest.mark.fixture_data
+def test_a_chart_carries_its_data_as_an_escaped_table(tmp_path, monkeypatch):
+    monkeypatch.setattr(outputs, "_glue", lambda *a, **k: None)
+    frame = pd.DataFrame({"study": ["<script>x</script>", "B"], "n": [3.0, 12.3456], "year": [2012, 2020]})  # fixture data
+    points = (
+        alt.Chart(frame)
+        .mark_point()
+        .encode(x=alt.X("n:Q", title="Enrolled"), y=alt.Y("study:N", title="Study"), tooltip=[alt.Tooltip("year:O", title="Year")])
+    )
+    rule = alt.Chart(pd.DataFrame({"zero": [0]})).mark_rule().encode(x="zero:Q")  # a drawing aid, no title
+    [table] = charts.chart_data(charts.spec(alt.layer(points, rule)))
+    assert list(table.columns) == ["Year", "Enrolled", "Study"]  # tooltip first; the untitled reference line left out
+    out = outputs.Outputs(tmp_path, "0.1.0", "abc")
+    out.chart("fig", alt.layer(points, rule), alt_text="fixture chart")
+    html = (tmp_path / "figures" / "fig.html").read_text()
+    data = html[html.index('<details class="alsmsc-chart-data">') :]
+    assert "<script>x" not in data and "&lt;script&gt;x" in data
+    assert "<td>12.3</td>" in data and "<td>3</td>" in data and "<td>2012</td>" in data  # the book's number policy
+    assert (tmp_path / "tables" / "fig_data.csv").read_text().startswith("Year,Enrolled,Study")
+
+
 def test_non_finite_numbers_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(outputs, "_glue", lambda *a, **k: None)
     with pytest.raises(ValueError, match="non-finite"):

@@ -51,3 +51,28 @@ def test_a_hostile_trial_name_is_text_on_its_page():
     assert title == "# " + escape.markdown(row["name"])  # the heading is escaped Markdown
     body = text.split("```{raw} html", 1)[1]
     assert "<img" not in body and "&lt;img src=x onerror=alert(1)&gt;" in body  # the HTML is escaped HTML
+
+
+def test_every_animal_study_gets_a_page_with_its_experiments_and_paper_links(tmp_path):
+    from alsmsc.files.layout import Layout
+
+    root = copy_project(tmp_path / "p")
+    links = trial_pages.write(Layout(root))
+    pre = pd.read_csv(root / "data" / "preclinical_studies.csv", dtype=str)
+    studies = pd.read_csv(root / "data" / "studies.csv", dtype=str).set_index("study_id")
+    pages = root / "_build" / "generated" / "animal" / "pages"
+    assert {p.stem for p in pages.glob("*.md")} == set(pre["study_id"])
+    for sid, experiments in pre.groupby("study_id"):
+        text = (pages / f"{sid}.md").read_text(encoding="utf-8")
+        assert links[sid] == f"_generated/animal/pages/{sid}.html"
+        for n in experiments["experiment"]:
+            assert f'id="experiment-{n}"' in text and links[f"{sid}#{n}"].endswith(f"#experiment-{n}")
+        record = studies.loc[sid]
+        if isinstance(record["doi"], str):
+            assert f'href="https://doi.org/{record["doi"]}"' in text
+        if isinstance(record["pmid"], str):
+            assert f'href="https://pubmed.ncbi.nlm.nih.gov/{record["pmid"]}/"' in text
+        assert "favours_msc" not in text and "not_reported" not in text  # codes in words
+    index = (root / "_build" / "generated" / "animal" / "index.md").read_text(encoding="utf-8")
+    assert index.count("<li>") == pre["study_id"].nunique() and "pages digest" in index
+    assert "\\(" not in index  # names in the index are HTML text, not Markdown-escaped

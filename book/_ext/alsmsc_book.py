@@ -186,6 +186,13 @@ def add_vega_to_chart_pages(app, pagename, templatename, context, doctree) -> No
         key = (
             ("inline", attributes["body"]) if "body" in attributes else (getattr(script, "filename", str(script)), tuple(sorted(attributes.items())))
         )
+        remote = str(getattr(script, "filename", "") or "").startswith(("http://", "https://"))
+        if remote:
+            # Sphinx adds MathJax from a CDN to the single-page build even though no page has math; nothing may load
+            # from outside, so remote scripts are dropped, and a page that does need math fails the build instead.
+            if 'class="math' in context.get("body", ""):
+                logger.warning(f"{pagename}: has math, which needs MathJax from a CDN; the book loads nothing remote")
+            continue
         if key not in seen:
             seen.add(key)
             unique.append(script)
@@ -206,11 +213,31 @@ def escape_print_title(app, pagename, templatename, context, doctree) -> None:
         context["pagetitle"] = html.escape(str(context["pagetitle"]))
 
 
+def link_the_pdf_edition(app, pagename, templatename, context, doctree) -> None:
+    """The theme's ".pdf" download button only opened the browser's print dialog for one page: point it at the PDF
+    edition of the whole book (``alsmsc build --pdf``), which the book serves under pdf/."""
+    from alsmsc.files.layout import Layout
+
+    served = f"pdf/{Layout(Path(app.srcdir).parent).pdf.name}"
+    for group in context.get("header_buttons", []):
+        for i, button in enumerate(group.get("buttons", [])):
+            if button.get("label") == "download-pdf-button":
+                group["buttons"][i] = {
+                    "type": "link",
+                    "url": context["pathto"](served, 1),
+                    "text": ".pdf (whole book)",
+                    "tooltip": "The PDF edition of the whole book",
+                    "icon": "fas fa-file-pdf",
+                    "label": "download-pdf-button",
+                }
+
+
 def setup(app):
     app.connect("builder-inited", prepare_vega_bundle)
     app.connect("builder-inited", add_trial_links)
     app.connect("html-page-context", add_vega_to_chart_pages)
     app.connect("html-page-context", escape_print_title, priority=900)  # after the theme's own handler
+    app.connect("html-page-context", link_the_pdf_edition, priority=900)
     app.add_directive("chart", ChartDirective)
     app.add_role("n", number_role)
     app.add_role("fact", fact_role)

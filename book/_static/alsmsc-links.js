@@ -5,6 +5,12 @@
     const r = document.documentElement.dataset.content_root;
     return r !== undefined ? r : (window.DOCUMENTATION_OPTIONS && DOCUMENTATION_OPTIONS.URL_ROOT) || "";
   }
+  // In the single-page build (printed into the PDF edition) every page is a part of one page: link to its anchor.
+  function href(target, base) {
+    if (!(window.DOCUMENTATION_OPTIONS && DOCUMENTATION_OPTIONS.BUILDER === "singlehtml")) return base + target;
+    const hash = target.indexOf("#");
+    return hash >= 0 ? target.slice(hash) : "#document-" + target.replace(/\.html$/, "");
+  }
   function linkCell(cell, links, base) {
     if (cell.children.length) return;  // already marked up
     const parts = cell.textContent.split(/(\s*[;,]\s*)/);
@@ -15,7 +21,7 @@
       const key = part.trim();
       if (key && Object.prototype.hasOwnProperty.call(links, key)) {
         const a = document.createElement("a");
-        a.href = base + links[key];
+        a.href = href(links[key], base);
         a.textContent = part;
         a.className = "alsmsc-trial-link";
         cell.appendChild(a);

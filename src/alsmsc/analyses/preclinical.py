@@ -12,6 +12,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from alsmsc.formats import colours
 from alsmsc.formats import numbers as fmt
 from alsmsc.formats.labels import DIRECTION_LABELS, MODEL_LABELS, REASON_LABELS, SOURCE_LABELS
 
@@ -168,7 +169,7 @@ def effect_direction_plot(pre: pd.DataFrame) -> alt.Chart:
     colour = alt.Color(
         "direction:N",
         title="Direction (source's conclusion)",
-        scale=alt.Scale(domain=list(DIRECTION_LABELS.values()), range=["#009E73", "#999999", "#D55E00"]),
+        scale=alt.Scale(domain=list(DIRECTION_LABELS.values()), range=[colours.GREEN, colours.GREY, colours.VERMILLION]),
     )
     return (
         alt.Chart(frame)
@@ -220,7 +221,7 @@ def lifespan_plot(pre: pd.DataFrame) -> alt.LayerChart:
     frame = lifespan_change(pre)
     points = (
         alt.Chart(frame)
-        .mark_point(filled=True, size=70, color="#0072B2")
+        .mark_point(filled=True, size=70, color=colours.BLUE)
         .encode(
             x=alt.X("change:Q", title="Reported change in lifespan (%; unweighted)"),
             y=alt.Y("experiment:N", sort=frame["experiment"].tolist(), title=None),
@@ -236,7 +237,7 @@ def lifespan_plot(pre: pd.DataFrame) -> alt.LayerChart:
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#555", strokeDash=[4, 4]).encode(x="x:Q")
     layers = [zero, points]
     if len(frame):
-        layers.append(alt.Chart(pd.DataFrame({"median": [float(frame["change"].median())]})).mark_rule(color="#D55E00").encode(x="median:Q"))
+        layers.append(alt.Chart(pd.DataFrame({"median": [float(frame["change"].median())]})).mark_rule(color=colours.VERMILLION).encode(x="median:Q"))
     return alt.layer(*layers).properties(width="container", height=max(60, 22 * len(frame)))
 
 

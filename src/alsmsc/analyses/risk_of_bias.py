@@ -5,17 +5,19 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-# Ordered from best to worst; colours from the Okabe-Ito palette, with a symbol so colour is never the only cue.
+from alsmsc.formats import colours
+
+# Ordered from best to worst; colours from the book's palette (formats.colours), with a symbol so colour is never the only cue.
 ORDER = ["low", "some_concerns", "moderate", "unclear", "no_information", "serious", "high", "critical"]
 COLOURS = {
-    "low": "#009E73",
-    "some_concerns": "#F0E442",
-    "moderate": "#F0E442",
-    "unclear": "#BBBBBB",
-    "no_information": "#BBBBBB",
-    "serious": "#E69F00",
-    "high": "#D55E00",
-    "critical": "#000000",
+    "low": colours.GREEN,
+    "some_concerns": colours.GOLD,
+    "moderate": colours.GOLD,
+    "unclear": colours.GREY,
+    "no_information": colours.GREY,
+    "serious": colours.ORANGE,
+    "high": colours.VERMILLION,
+    "critical": colours.BLACK,
 }
 SYMBOLS = {"low": "+", "some_concerns": "?", "moderate": "?", "unclear": "?", "no_information": "·", "serious": "!", "high": "−", "critical": "×"}
 TOOL_NAMES = {
@@ -69,7 +71,7 @@ def traffic_light(rob: pd.DataFrame, tool: str) -> alt.LayerChart:
     return alt.layer(
         base.mark_circle(size=260, opacity=1).encode(color=colour),
         base.mark_text(fontSize=12, fontWeight="bold").encode(
-            text="symbol:N", color=alt.condition(alt.datum.judgement == "critical", alt.value("#ffffff"), alt.value("#000000"))
+            text="symbol:N", color=alt.condition(alt.datum.judgement == "critical", alt.value(colours.WHITE), alt.value(colours.BLACK))
         ),
     ).properties(width=24 * len(domains) + 40, height=22 * f["assessed"].nunique(), title=title)
 

@@ -222,6 +222,16 @@ def serve_dataset(layout: Layout) -> None:
     replace_dir(staging, layout.html / "dataset")
 
 
+def step_pdf(layout: Layout, strict: bool = True) -> dict:
+    """The PDF edition (see :mod:`alsmsc.build.pdf`)."""
+    from alsmsc.build import pdf
+
+    try:
+        return pdf.step_pdf(layout, strict)
+    except pdf.PdfError as exc:
+        raise BuildError(f"PDF edition: {exc}") from None
+
+
 def step_book(layout: Layout, strict: bool = True, changed: list[str] | None = None) -> dict:
     """Jupyter Book 1 build of book/ with the root _config.yml; warnings are errors."""
     jb = Path(sys.executable).with_name("jupyter-book")
@@ -303,8 +313,12 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
             "actions": [_action(step_trial_pages, layout)],
             "task_dep": ["validate"],
             "file_dep": [*(res_path[r] for r in trial_pages.READS), *code_deps(layout, module="alsmsc.publish.trial_pages")],
-            "targets": [str(layout.generated / "trials" / "index.md"), str(layout.generated / "trials" / "links.json")],
-            "doc": "a page per trial from the data",
+            "targets": [
+                str(layout.generated / "trials" / "index.md"),
+                str(layout.generated / "animal" / "index.md"),
+                str(layout.generated / "trials" / "links.json"),
+            ],
+            "doc": "a page per trial and per animal study from the data",
         }
 
     def task_dictionary():
@@ -381,6 +395,7 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
             str(layout.generated / "references.bib"),
             str(layout.generated / "data_dictionary.md"),
             str(layout.generated / "trials" / "index.md"),  # carries a digest of every trial page
+            str(layout.generated / "animal" / "index.md"),  # and of every animal study page
             str(layout.generated / "trials" / "links.json"),
             str(layout.generated / "status.md"),
             str(layout.data / "CHANGELOG.md"),
@@ -395,6 +410,16 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
             "doc": "build the Jupyter Book",
         }
 
+    def task_pdf():
+        return {
+            "actions": [_action(step_pdf, layout, strict)],
+            "task_dep": ["book"],
+            # everything the book reads, and the code that prints it
+            "file_dep": [*task_book()["file_dep"], *code_deps(layout, module="alsmsc.build.pdf")],
+            "targets": [str(layout.pdf)],
+            "doc": "print the PDF edition",
+        }
+
     return {
         "task_validate": task_validate,
         "task_bibliography": task_bibliography,
@@ -404,6 +429,7 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
         "task_chapter": task_chapter,
         "task_status": task_status,
         "task_book": task_book,
+        "task_pdf": task_pdf,
         "DOIT_CONFIG": {
             "dep_file": str(layout.state / "doit.json"),
             "backend": "json",

@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     common_run(b)
     b.add_argument("--no-strict", action="store_true", help="do not turn Sphinx warnings into errors (for drafting only)")
+    b.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print the PDF edition (_build/pdf/, served by the book under pdf/; about a minute when anything changed)",
+    )
     r = sub.add_parser(
         "run",
         help="validate the data and run the out-of-date analysis notebooks (no book)",
@@ -279,7 +284,7 @@ def _execute(layout: Layout, args, targets: list[str]) -> int:
 
 
 def _build(layout: Layout, args) -> int:
-    return _execute(layout, args, ["book"])
+    return _execute(layout, args, ["book", "pdf"] if args.pdf else ["book"])
 
 
 def _run(layout: Layout, args) -> int:

@@ -76,6 +76,16 @@ class Layout:
         return self.build / "html"
 
     @property
+    def singlehtml(self) -> Path:
+        """The book as one page, printed into the PDF edition."""
+        return self.build / "singlehtml"
+
+    @property
+    def pdf(self) -> Path:
+        """The PDF edition (the HTML book serves a copy under pdf/)."""
+        return self.build / "pdf" / "als-msc-living-review.pdf"
+
+    @property
     def state(self) -> Path:
         """Task-runner state (content hashes of every step's inputs)."""
         return self.build / "state"

@@ -12,10 +12,8 @@ import json
 
 import altair as alt
 
-from alsmsc.formats import escape
+from alsmsc.formats import colours, escape
 
-# Okabe & Ito (2008) palette: distinguishable with the common colour-vision deficiencies.
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 EMBED_OPTIONS = {
     "renderer": "svg",
@@ -27,7 +25,7 @@ EMBED_OPTIONS = {
 def _theme() -> alt.theme.ThemeConfig:
     return {
         "config": {
-            "range": {"category": OKABE_ITO},
+            "range": {"category": colours.CATEGORICAL},
             "font": FONT,
             "axis": {"labelFontSize": 11, "titleFontSize": 12},
             "legend": {"labelFontSize": 11, "titleFontSize": 12},
@@ -49,6 +47,58 @@ def spec(chart: alt.TopLevelMixin) -> dict:
     config["aria"] = False
     config.setdefault("mark", {})["aria"] = False
     return out
+
+
+def _encoded_fields(node, found: dict[str, str]) -> None:
+    """Field -> column title for every encoded field; a tooltip's title (what readers see on hover) wins."""
+    if isinstance(node, list):
+        for item in node:
+            _encoded_fields(item, found)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "encoding" and isinstance(value, dict):
+                for channel, enc in value.items():
+                    for one in enc if isinstance(enc, list) else [enc]:
+                        # a field without a title is a drawing aid (a reference line, an offset), not data for readers
+                        if isinstance(one, dict) and isinstance(one.get("field"), str) and one.get("title"):
+                            title = one["title"]
+                            title = " ".join(title) if isinstance(title, list) else str(title)
+                            if channel == "tooltip" or one["field"] not in found:
+                                found[one["field"]] = title
+            else:
+                _encoded_fields(value, found)
+
+
+def chart_data(chart_spec: dict) -> list:
+    """The data a chart draws, as tables a screen reader can read (WCAG 1.1.1): one per dataset, with the encoded
+    columns that carry a title, under that title, tooltip columns first."""
+    import pandas as pd
+
+    fields: dict[str, str] = {}
+    _encoded_fields(chart_spec, fields)
+    order = sorted(fields, key=lambda f: 0 if fields[f] in _tooltip_titles(chart_spec) else 1)
+    tables = []
+    for rows in chart_spec.get("datasets", {}).values():
+        frame = pd.DataFrame(rows)
+        columns = [f for f in order if f in frame.columns]
+        if columns and len(frame):
+            shown = frame[columns].drop_duplicates()
+            tables.append(shown.rename(columns={f: fields[f] for f in columns}))
+    return tables
+
+
+def _tooltip_titles(node) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, list):
+        for item in node:
+            found |= _tooltip_titles(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "tooltip" and isinstance(value, list):
+                found |= {str(t["title"]) for t in value if isinstance(t, dict) and isinstance(t.get("title"), str)}
+            else:
+                found |= _tooltip_titles(value)
+    return found
 
 
 def spec_json(chart_spec: dict) -> str:

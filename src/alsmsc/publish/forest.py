@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 
 from alsmsc.analyses.synthesis import Comparison, back_transform, pooled_label
+from alsmsc.formats import colours
 from alsmsc.stats.measures import measure
 
 WIDTH = 520  # a concatenated chart cannot take its width from the page container, so it gets a fixed one
@@ -44,7 +45,7 @@ def forest_plot(c: Comparison, x_title: str) -> alt.VConcatChart | alt.LayerChar
     base = alt.Chart(frame).encode(y=alt.Y("study:N", sort=order, title=None))
     ci = base.mark_rule().encode(x=alt.X("ci_lb:Q", title=x_title, scale=scale), x2="ci_ub:Q", tooltip=tooltip)
     size = alt.Size("weight:Q", legend=None, scale=alt.Scale(range=[40, 300])) if frame["weight"].notna().any() else alt.value(80)
-    points = base.mark_square(color="#0072B2").encode(x=x, size=size, tooltip=tooltip)
+    points = base.mark_square(color=colours.BLUE).encode(x=x, size=size, tooltip=tooltip)
     layers = [ci, points]
     if m.null is not None:
         layers.append(alt.Chart(pd.DataFrame({"null": [m.null]})).mark_rule(strokeDash=[4, 4], color="#555").encode(x=alt.X("null:Q", scale=scale)))
@@ -59,7 +60,7 @@ def forest_plot(c: Comparison, x_title: str) -> alt.VConcatChart | alt.LayerChar
     y = alt.Y("top:Q", axis=alt.Axis(title=None, labels=False, ticks=False, domain=False, grid=False), scale=alt.Scale(domain=[-1, 1]))
     pooled = alt.layer(
         alt.Chart(pi)
-        .mark_rule(strokeWidth=2, color="#D55E00")
+        .mark_rule(strokeWidth=2, color=colours.VERMILLION)
         .encode(
             x=alt.X("pi_lb:Q", title=x_title, scale=scale),
             x2="pi_ub:Q",
@@ -72,7 +73,7 @@ def forest_plot(c: Comparison, x_title: str) -> alt.VConcatChart | alt.LayerChar
                 alt.Tooltip("pi_ub:Q", title="95% PI high", format=".3g"),
             ],
         ),
-        alt.Chart(diamond).mark_area(color="#000000", opacity=0.85).encode(x=alt.X("estimate:Q", scale=scale), y=y, y2="bottom:Q"),
+        alt.Chart(diamond).mark_area(color=colours.BLACK, opacity=0.85).encode(x=alt.X("estimate:Q", scale=scale), y=y, y2="bottom:Q"),
     ).properties(width=WIDTH, height=40, title=alt.TitleParams(f"{label}; red line: 95% prediction interval", fontSize=11, anchor="start"))
     return alt.vconcat(studies, pooled).resolve_scale(x="shared")
 
@@ -97,5 +98,5 @@ def cumulative_plot(c: Comparison, x_title: str) -> alt.LayerChart:
     ]
     return alt.layer(
         base.mark_rule().encode(x=alt.X("ci_lb:Q", title=x_title, scale=scale), x2="ci_ub:Q", tooltip=tooltip),
-        base.mark_point(filled=True, color="#000000", size=60).encode(x=alt.X("estimate:Q", scale=scale), tooltip=tooltip),
+        base.mark_point(filled=True, color=colours.BLACK, size=60).encode(x=alt.X("estimate:Q", scale=scale), tooltip=tooltip),
     ).properties(width="container", height=max(60, 30 * len(frame)))

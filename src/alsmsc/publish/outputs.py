@@ -95,10 +95,23 @@ class Outputs:
         svg = charts.to_svg(chart_spec)
         atomic_write_text(self.dir / "figures" / f"{key}.vl.json", charts.spec_json(chart_spec))
         atomic_write_text(self.dir / "figures" / f"{key}.svg", svg)
-        html_text = charts.to_html(chart_spec, key, alt_text, svg=svg)
+        html_text = charts.to_html(chart_spec, key, alt_text, svg=svg) + self._chart_data(key, chart_spec)
         atomic_write_text(self.dir / "figures" / f"{key}.html", html_text)
         atomic_write_text(self.dir / "figures" / f"{key}.alt.txt", alt_text + "\n")
         _glue(key, charts.ChartDisplay(html_text, alt_text), display)
+
+    def _chart_data(self, key: str, chart_spec: dict) -> str:
+        """The chart's data as tables under a disclosure, for readers who cannot see the chart; written as CSV too."""
+        tables = charts.chart_data(chart_spec)
+        shown = []
+        for i, frame in enumerate(tables, start=1):
+            name = f"{key}_data" + (f"_{i}" if len(tables) > 1 else "")
+            frame = frame.map(lambda v: (str(int(v)) if v.is_integer() else fmt.value(v)) if isinstance(v, float) and math.isfinite(v) else v)
+            atomic_write_text(self.dir / "tables" / f"{name}.csv", frame.to_csv(index=False, lineterminator="\n"))
+            shown.append(HTMLTable(frame, note_key=name).html())
+        if not shown:
+            return ""
+        return '<details class="alsmsc-chart-data"><summary>The data in this chart, as a table</summary>\n' + "\n".join(shown) + "\n</details>\n"
 
     def svg(self, key: str, svg_text: str, alt_text: str, display: bool = True) -> None:
         """A static diagram (e.g. the PRISMA flow): written as SVG and glued inline, with an accessible label."""

@@ -1,15 +1,22 @@
-"""A page per trial, generated from the data: identity and registry links, design, participants, product, arms,
-outcomes with their sources, risk of bias, and every record of the trial with what was read.
+"""A page per trial and per animal study, generated from the data.
 
-Pages go to _build/generated/trials/pages/<trial_id>.md with an index at _build/generated/trials/index.md; the index
-carries a digest of every page, so the book is rebuilt whenever any page changes. Every value from the data passes
-:mod:`alsmsc.formats.escape`.
+A trial's page: identity and registry links, design, participants, product, arms, outcomes with their sources, risk
+of bias, and every record of the trial with what was read. An animal study's page: the paper (DOI, PubMed, PMC links),
+each experiment (model, cells, route, dose, timing, group sizes, effects and where they were read) and its SYRCLE risk
+of bias.
+
+Pages go to _build/generated/trials/pages/<trial_id>.md and _build/generated/animal/pages/<study_id>.md, each set with
+an index (index.md) that carries a digest of every page, so the book is rebuilt whenever any page changes. links.json
+maps every id a table may show (trial, record, trial name, animal study, experiment) to its page. Every value from the
+data passes :mod:`alsmsc.formats.escape`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -19,20 +26,28 @@ from alsmsc.files.atomic import write_if_changed
 from alsmsc.files.layout import Layout
 from alsmsc.formats import escape
 from alsmsc.formats import numbers as fmt
-from alsmsc.formats.labels import CLASS_LABELS, MEASURE_LABELS, RESULTS_LABELS, SOURCE_LABELS
+from alsmsc.formats.labels import CLASS_LABELS, DIRECTION_LABELS, MEASURE_LABELS, RESULTS_LABELS, SOURCE_LABELS
 
-READS = ["trials", "studies", "clinical_arms", "clinical_outcomes", "risk_of_bias"]
+READS = ["trials", "studies", "clinical_arms", "clinical_outcomes", "risk_of_bias", "preclinical_studies"]
 # Registries whose record pages have a stable address built from the id alone; other ids are shown as text (the
 # trial's source_url, shown at the foot of the page, links the record that was read).
 REGISTRY_URLS = {"NCT": "https://clinicaltrials.gov/study/{}", "ISRCTN": "https://www.isrctn.com/{}"}
 
 
+# The schema's codes (enum values such as favours_msc) a curator may have written inside free text; write() fills it
+# from the data package, and _cell puts them in words.
+_CODES_IN_TEXT: dict[str, re.Pattern] = {}
+
+
 def _cell(v) -> str:
-    """A value from the data for a table cell: placeholder codes in words, yes/no for booleans, whole numbers plain."""
+    """A value from the data for a table cell: codes in words, yes/no for booleans, whole numbers plain."""
     if fmt.is_missing(v):
         return fmt.MISSING
     if isinstance(v, str):
-        return escape.html(fmt.text(v))
+        text = fmt.text(v)
+        if "codes" in _CODES_IN_TEXT:
+            text = _CODES_IN_TEXT["codes"].sub(lambda m: m.group(0).replace("_", " "), text)
+        return escape.html(text)
     if type(v).__name__ in ("bool", "bool_"):
         return "yes" if v else "no"
     return escape.html(str(int(v)) if float(v).is_integer() else fmt.value(v))
@@ -211,46 +226,162 @@ def page(t: pd.Series, records: pd.DataFrame, arms: pd.DataFrame, outcomes: pd.D
     return f'(trial-{tid})=\n# {escape.markdown(t["name"])}\n\n```{{raw}} html\n<div class="alsmsc-trial">\n{body}\n</div>\n```\n'
 
 
-def write(layout: Layout) -> dict[str, str]:
-    """Write every trial's page and the index; returns {record or trial id: page path from the book root} for linking."""
-    t = dataset.load(layout.data, READS)
-    trials, studies = t["trials"].sort_values("trial_id"), t["studies"]
-    folder = layout.generated / "trials"
-    pages = folder / "pages"
-    pages.mkdir(parents=True, exist_ok=True)
+def _paper_links(r: pd.Series) -> str:
+    """DOI, PubMed and PMC links of a record (authoritative pages built from its identifiers)."""
+    links = []
+    if not fmt.is_missing(r.get("doi")):
+        links.append(f'DOI <a href="https://doi.org/{escape.html(r["doi"])}">{escape.html(r["doi"])}</a>')
+    if not fmt.is_missing(r.get("pmid")):
+        pmid = str(int(r["pmid"])) if isinstance(r["pmid"], float) else str(r["pmid"])
+        links.append(f'PubMed <a href="https://pubmed.ncbi.nlm.nih.gov/{escape.html(pmid)}/">{escape.html(pmid)}</a>')
+    if not fmt.is_missing(r.get("pmcid")):
+        links.append(f'PMC <a href="https://pmc.ncbi.nlm.nih.gov/articles/{escape.html(r["pmcid"])}/">{escape.html(r["pmcid"])}</a>')
+    return "; ".join(links) or fmt.MISSING
+
+
+def _direction(v) -> str:
+    if fmt.is_missing(v):
+        return fmt.MISSING
+    return escape.html(DIRECTION_LABELS.get(v, fmt.code(v)))
+
+
+def _study_name(sid: str, record: pd.Series) -> str:
+    """How a reader names a paper: first author and year; the journal stands in for an author the record lacks."""
+    author = "" if fmt.is_missing(record["first_author"]) else str(record["first_author"])
+    journal = "" if fmt.is_missing(record["journal"]) else str(record["journal"]).split(" (")[0]
+    year = "year not recorded" if fmt.is_missing(record["year"]) else str(int(record["year"]))
+    who = author or journal
+    return f"{who} ({year})" if who else f"{sid} ({year})"
+
+
+def animal_page(sid: str, record: pd.Series | None, experiments: pd.DataFrame, rob: pd.DataFrame) -> str:
+    """One animal study: the paper, each experiment, SYRCLE risk of bias."""
+    if record is not None:
+        title = _study_name(sid, record)
+        paper = _facts(
+            [
+                ("Study", escape.html(sid)),
+                ("Title", _cell(record["title"])),
+                ("Journal", _cell(record["journal"])),
+                ("Year", _cell(record["year"])),
+                ("Identifiers", _paper_links(record)),
+                ("Verified from", _code(record["verified_from"])),
+                ("Source", _links(record["source_url"])),
+                ("Copy read", _links(record["read_url"])),
+            ]
+        )
+    else:
+        title, paper = sid, _facts([("Study", escape.html(sid))])
+    parts = [paper]
+    for _, e in experiments.sort_values("experiment").iterrows():
+        n = int(e["experiment"])
+        parts.append(f'<h2 id="experiment-{n}">Experiment {n}</h2>')
+        parts.append(
+            _facts(
+                [
+                    ("Species and model", escape.html(f"{fmt.text(e['species'])}, {fmt.text(e['model'])}")),
+                    ("Sex", _code(e["sex"])),
+                    ("Cells", escape.html(SOURCE_LABELS.get(e["msc_source"], fmt.code(e["msc_source"])))),
+                    ("Donor species", _code(e["donor_species"])),
+                    ("Product", _code(e["product"])),
+                    ("Modification", _cell(e["modification"])),
+                    ("Route", _cell(str(e["route"]).replace(";", ", ") if not fmt.is_missing(e["route"]) else None)),
+                    ("Dose", _cell(e["dose"])),
+                    ("Schedule", _cell(e["schedule"])),
+                    ("Immunosuppression", _cell(e["immunosuppression"])),
+                    ("Timing", _code(e["timing"])),
+                    ("Age at treatment (days)", _cell(e["age_at_treatment_days"])),
+                    ("Animals given MSCs / controls", f"{_cell(e['n_msc'])} / {_cell(e['n_control'])}"),
+                    ("Control", _cell(e["control"])),
+                    ("Onset", _direction(e["onset_direction"])),
+                    ("Survival", _direction(e["survival_direction"])),
+                    ("Motor function", _direction(e["motor_direction"])),
+                    ("Motor neuron count", _direction(e["mn_count_direction"])),
+                    ("Survival, MSC / control (days)", f"{_cell(e['survival_msc_days'])} / {_cell(e['survival_control_days'])}"),
+                    ("Survival change (%)", _cell(e["survival_change_percent"])),
+                    ("Onset effect", _cell(e["onset_effect"])),
+                    ("Motor effect", _cell(e["motor_effect"])),
+                    ("Other effects", _cell(e["other_effects"])),
+                    ("Where it was read", _cell(e["location"])),
+                    ("Verified from", _code(e["verified_from"])),
+                    ("Source", _links(e["source_url"])),
+                    ("Notes", _cell(e["notes"])),
+                ]
+            )
+        )
+    rob_rows = [[_cell(r["domain"]), _code(r["judgement"]), _cell(r["support"])] for _, r in rob.iterrows()]
+    parts += ["<h2>Risk of bias (SYRCLE)</h2>", _table(["Item", "Judgement", "Support"], rob_rows, "risk of bias")]
+    body = "\n".join(parts)
+    anchor = escape.markdown(sid)
+    return f'(animal-{anchor})=\n# {escape.markdown(title)}\n\n```{{raw}} html\n<div class="alsmsc-trial">\n{body}\n</div>\n```\n'
+
+
+def _write_set(folder: Path, pages: dict[str, str], heading: str, intro: str, names: dict[str, str]) -> None:
+    """Write one set of pages (stale ones removed) and its index, whose digest changes with any page."""
+    (folder / "pages").mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
+    for key in sorted(pages):
+        write_if_changed(folder / "pages" / f"{key}.md", pages[key])
+        digest.update(pages[key].encode("utf-8"))
+    for stale in (folder / "pages").glob("*.md"):
+        if stale.stem not in pages:
+            stale.unlink()
+    items = "\n".join(f'<li><a href="pages/{escape.html(key)}.html">{escape.html(names[key])}</a></li>' for key in sorted(pages))
+    listing = f'```{{raw}} html\n<ul class="alsmsc-trial-index">\n{items}\n</ul>\n```'
+    write_if_changed(folder / "index.md", f"# {heading}\n\n{intro}\n\n{listing}\n\n<!-- pages digest {digest.hexdigest()} -->\n")
+
+
+def write(layout: Layout) -> dict[str, str]:
+    """Write every trial's and every animal study's page and the indexes; returns {id: page path from the book root}
+    for linking (trial and record ids, trial names, animal study ids and experiment labels such as Kim2010#2)."""
+    t = dataset.load(layout.data, READS)
+    desc = dataset.read_descriptor(layout.datapackage)
+    codes = {str(v) for r in desc["resources"] for f in r["schema"]["fields"] for v in f.get("constraints", {}).get("enum", []) if "_" in str(v)}
+    _CODES_IN_TEXT["codes"] = re.compile(r"(?<![\w/.-])(" + "|".join(sorted(map(re.escape, codes), key=len, reverse=True)) + r")(?![\w/.-])")
+    trials, studies = t["trials"].sort_values("trial_id"), t["studies"]
     links: dict[str, str] = {}
-    keep = set()
+    trial_pages, trial_names = {}, {}
     for _, row in trials.iterrows():
         tid = row["trial_id"]
         records = _records_of(studies, tid)
-        text = page(
+        trial_pages[tid] = page(
             row,
             records,
             t["clinical_arms"][t["clinical_arms"]["trial_id"] == tid],
             t["clinical_outcomes"][t["clinical_outcomes"]["trial_id"] == tid],
             t["risk_of_bias"][t["risk_of_bias"]["assessed"] == tid],
         )
-        write_if_changed(pages / f"{tid}.md", text)
-        keep.add(f"{tid}.md")
-        digest.update(text.encode("utf-8"))
+        trial_names[tid] = row["name"]
         links[tid] = f"_generated/trials/pages/{tid}.html"
         links.setdefault(row["name"], links[tid])  # tables often show the trial's name
         for sid in records["study_id"]:
             links.setdefault(sid, f"_generated/trials/pages/{tid}.html#{sid}")
-    for stale in pages.glob("*.md"):
-        if stale.name not in keep:
-            stale.unlink()
-    items = "\n".join(
-        f'<li><a href="pages/{escape.html(tid)}.html">{escape.html(name)}</a></li>' for tid, name in zip(trials["trial_id"], trials["name"])
+    _write_set(
+        layout.generated / "trials",
+        trial_pages,
+        "Every trial, one page each",
+        "Each page is generated from the dataset: what the trial is, who took part, what was given, what it reported, and every "
+        "record that was read for it.",
+        trial_names,
     )
-    index = (
-        "# Every trial, one page each\n\n"
-        "Each page is generated from the dataset: what the trial is, who took part, what was given, what it reported, and every record "
-        "that was read for it.\n\n"
-        f'```{{raw}} html\n<ul class="alsmsc-trial-index">\n{items}\n</ul>\n```\n\n'
-        f"<!-- pages digest {digest.hexdigest()} -->\n"
+    pre = t["preclinical_studies"]
+    by_id = studies.set_index("study_id")
+    animal_pages, animal_names = {}, {}
+    for sid, experiments in pre.groupby("study_id", sort=True):
+        record = by_id.loc[sid] if sid in by_id.index else None
+        text = animal_page(sid, record, experiments, t["risk_of_bias"][t["risk_of_bias"]["assessed"] == sid])
+        animal_pages[sid] = text
+        animal_names[sid] = _study_name(sid, record) if record is not None else sid
+        links.setdefault(sid, f"_generated/animal/pages/{sid}.html")
+        for n in experiments["experiment"]:
+            links.setdefault(f"{sid}#{int(n)}", f"_generated/animal/pages/{sid}.html#experiment-{int(n)}")
+    _write_set(
+        layout.generated / "animal",
+        animal_pages,
+        "Every animal study, one page each",
+        "Each page is generated from the dataset: the paper, each experiment (model, cells, route, dose, timing, group sizes, "
+        "effects and where they were read) and its risk of bias.",
+        animal_names,
     )
-    write_if_changed(folder / "index.md", index)
-    write_if_changed(folder / "links.json", json.dumps(links, indent=1, sort_keys=True) + "\n")
+    write_if_changed(layout.generated / "trials" / "links.json", json.dumps(links, indent=1, sort_keys=True) + "\n")
     return links
