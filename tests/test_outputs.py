@@ -252,3 +252,19 @@ def test_outside_a_notebook_each_number_is_on_disk_at_once(tmp_path, monkeypatch
     out = outputs.Outputs(tmp_path)
     out.number("a", 1)
     assert json.loads((tmp_path / "numbers.json").read_text())["numbers"] == {"a": 1}
+
+
+@pytest.mark.fixture_data
+def test_a_trial_drawn_once_per_route_is_one_row_of_the_chart_data():
+    frame = pd.DataFrame({"trial": ["A", "A", "B"], "route": ["IT", "IV", "IT"], "year": [2010, 2010, 2012]})  # fixture data
+    chart = (
+        alt.Chart(frame)
+        .mark_point()
+        .encode(x=alt.X("year:O", title="Year"), y=alt.Y("route:N", title="Route"), tooltip=[alt.Tooltip("trial:N", title="Trial")])
+    )
+    [table] = charts.chart_data(charts.spec(chart))
+    assert table.to_dict("records") == [{"Trial": "A", "Year": 2010, "Route": "IT; IV"}, {"Trial": "B", "Year": 2012, "Route": "IT"}]
+    # rows that differ in two columns keep their pairing
+    two = pd.DataFrame({"trial": ["A", "A"], "route": ["IT", "IV"], "year": [2010, 2011]})
+    [kept] = charts.chart_data(charts.spec(chart.properties(data=two)))
+    assert len(kept) == 2

@@ -82,9 +82,27 @@ def chart_data(chart_spec: dict) -> list:
         frame = pd.DataFrame(rows)
         columns = [f for f in order if f in frame.columns]
         if columns and len(frame):
-            shown = frame[columns].drop_duplicates()
+            shown = _one_row_per_item(frame[columns].drop_duplicates())
             tables.append(shown.rename(columns={f: fields[f] for f in columns}))
     return tables
+
+
+def _one_row_per_item(frame):
+    """Rows of one item (the first column: a trial, a study) that differ in a single column become one row with that
+    column's values joined by "; ", as a trial given by two routes is one trial drawn twice. Rows that differ in more
+    columns (an experiment's outcomes, each with its direction) stay apart, or the pairs would be lost."""
+    import pandas as pd
+
+    first, rows = frame.columns[0], []
+    for _, group in frame.groupby(first, sort=False, dropna=False):
+        varying = [c for c in frame.columns if group[c].astype(str).nunique() > 1]
+        if len(varying) == 1:
+            row = group.iloc[0].copy()
+            row[varying[0]] = "; ".join(dict.fromkeys(group[varying[0]].astype(str)))
+            rows.append(row.to_frame().T)
+        else:
+            rows.append(group)
+    return pd.concat(rows, ignore_index=True) if rows else frame
 
 
 def _tooltip_titles(node) -> set[str]:
