@@ -1,5 +1,5 @@
 # The two commands of the README:
-#   make book   set everything up and build the book   -> _build/html/index.html
+#   make book   set everything up and build the book   -> _build/html/index.html and its PDF edition
 #   make test   set everything up and run every test   (what CI runs, via .ci/run)
 # Both create .venv from the pinned lock file; nothing else needs installing by hand.
 
@@ -11,8 +11,10 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml | 
 .PHONY: book test check lint setup system-deps lock bench clean
 .DEFAULT_GOAL := book
 
-book: setup
-	$(BIN)/alsmsc build
+# The web book and its PDF edition (printed by headless Chromium, installed by system-deps when missing). While
+# editing, `.venv/bin/alsmsc build` rebuilds the web book alone, in seconds.
+book: setup system-deps
+	$(BIN)/alsmsc build --pdf
 
 test: setup system-deps lint
 	$(BIN)/python -m pytest

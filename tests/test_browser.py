@@ -105,6 +105,31 @@ def test_pages_render_offline(site):
     assert problems == []
 
 
+def test_every_chart_fits_a_phone_screen(site):
+    """At 390 px every chart is drawn within its column: wide charts shrink to fit instead of being cut or scrolled."""
+    from playwright.sync_api import sync_playwright
+
+    base, html_dir = site
+    pages = [p for p in _content_pages(html_dir) if "alsmsc-chart" in (html_dir / p).read_text(encoding="utf-8")]
+    assert len(pages) >= 5
+    too_wide, drawn = [], 0
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        for name in pages:
+            page.goto(f"{base}/{name}", wait_until="load")
+            page.wait_for_function("[...document.querySelectorAll('.alsmsc-chart')].every((c) => c.querySelector('svg.marks'))", timeout=20000)
+            sizes = page.evaluate(
+                "[...document.querySelectorAll('.alsmsc-chart')].map((c) => [c.getAttribute('aria-label').slice(0, 40),"
+                " c.querySelector('svg.marks').getBoundingClientRect().width, c.clientWidth])"
+            )
+            drawn += len(sizes)
+            too_wide += [f"{name}: {label} ({w:.0f} px in {box} px)" for label, w, box in sizes if w > box + 1]
+        browser.close()
+    assert drawn >= 15
+    assert too_wide == []
+
+
 def test_chart_tooltip_shows_trial(site):
     from playwright.sync_api import sync_playwright
 

@@ -3,6 +3,7 @@ numbers are right, page numbers on every page, every figure as vectors, and the 
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -59,7 +60,8 @@ def test_every_page_is_numbered(edition):
 def test_contents_list_gives_the_page_each_chapter_starts_on(edition):
     reader, pages = edition["reader"], edition["pages"]
     toc = re.search(r'<div id="jb-print-toc">(.*?)</nav>', edition["single"], re.S).group(1)
-    entries = re.findall(r'<a class="reference internal nav-link" href="#(document-[^"]+)">([^<]+)</a>', toc)
+    links = re.findall(r'<a class="reference internal nav-link" href="#(document-[^"]+)">([^<]+)</a>', toc)
+    entries = [(target, html.unescape(title)) for target, title in links]
     assert len(entries) >= 60  # the chapters and every trial page
     starts = {name.lstrip("/"): reader.get_destination_page_number(dest) + 1 for name, dest in reader.named_destinations.items()}
     first = min(starts[target] for target, _ in entries)

@@ -76,7 +76,8 @@ def chart_data(chart_spec: dict) -> list:
 
     fields: dict[str, str] = {}
     _encoded_fields(chart_spec, fields)
-    order = sorted(fields, key=lambda f: 0 if fields[f] in _tooltip_titles(chart_spec) else 1)
+    tooltip = _tooltip_fields(chart_spec)  # in the tooltip's order: its first field names the item (a trial, a study)
+    order = [f for f in tooltip if f in fields] + [f for f in fields if f not in tooltip]
     tables = []
     for rows in chart_spec.get("datasets", {}).values():
         frame = pd.DataFrame(rows)
@@ -105,17 +106,17 @@ def _one_row_per_item(frame):
     return pd.concat(rows, ignore_index=True) if rows else frame
 
 
-def _tooltip_titles(node) -> set[str]:
-    found: set[str] = set()
+def _tooltip_fields(node) -> list[str]:
+    found: list[str] = []
     if isinstance(node, list):
         for item in node:
-            found |= _tooltip_titles(item)
+            found += [f for f in _tooltip_fields(item) if f not in found]
     elif isinstance(node, dict):
         for key, value in node.items():
             if key == "tooltip" and isinstance(value, list):
-                found |= {str(t["title"]) for t in value if isinstance(t, dict) and isinstance(t.get("title"), str)}
+                found += [t["field"] for t in value if isinstance(t, dict) and isinstance(t.get("field"), str) and t["field"] not in found]
             else:
-                found |= _tooltip_titles(value)
+                found += [f for f in _tooltip_fields(value) if f not in found]
     return found
 
 

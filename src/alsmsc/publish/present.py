@@ -91,7 +91,10 @@ class Results:
             for f, what, size, sha in rows
         )
         version = escape.html(desc.get("version", ""))
+        pdf = escape.html(self.layout.pdf.name)
         return Shown(
+            f'<p class="alsmsc-pdf-link">The whole book in one file, to read offline or print: the <a href="pdf/{pdf}">PDF edition</a> '
+            "(contents, page numbers and every table and figure of this version).</p>\n"
             f'<div class="alsmsc-table-scroll" role="region" tabindex="0" aria-label="dataset files">\n'
             f'<table class="alsmsc-table"><caption>Dataset version {version}: every file, as served by this book '
             f"(SHA-256 checksums also in datapackage.json)</caption>\n<thead><tr><th>File</th><th>What it holds</th>"
