@@ -135,6 +135,7 @@ def test_every_chart_has_a_static_svg_download(built_project: Path):
 
 def test_landing_page_puts_the_bottom_line_first_and_serves_the_dataset(built_project: Path):
     import csv
+    import json
     import re
 
     from alsmsc import dataset
@@ -149,6 +150,9 @@ def test_landing_page_puts_the_bottom_line_first_and_serves_the_dataset(built_pr
     assert "What to ask a doctor" in text and "⊕" in text  # plain words, then the GRADE table
     version = dataset.read_descriptor(built_project / "data" / "datapackage.json")["version"]
     assert f"Cite the dataset version you used: {version}" in text and "@misc{alsmsc_review_" in page
+    commit = json.loads((built_project / "_build" / "generated" / "status.json").read_text())["build_commit"]
+    assert re.search(rf"built from git commit {re.escape(commit)}\s*\.", text)  # this copy's commit, from the build's status step
+    assert 'href="pdf/als-msc-living-review.pdf"' in page  # the PDF edition, served by the book (tests/test_pdf.py)
     for csv_file in sorted((built_project / "data").glob("*.csv")) + [built_project / "data" / "datapackage.json"]:
         served = html_dir / "dataset" / csv_file.name
         assert served.read_bytes() == csv_file.read_bytes(), csv_file.name

@@ -46,6 +46,10 @@ class Generated:
         descriptor = srcdir.parent / "data" / "datapackage.json"
         if descriptor.is_file():  # the version of the data the book was built from, straight from the data package
             self.numbers["dataset_version"] = [("the dataset", json.loads(descriptor.read_text(encoding="utf-8")).get("version", ""))]
+        self.status_file = self.root / "status.json"
+        if self.status_file.is_file():  # this copy's git commit, written by the build's status step
+            for key, value in json.loads(self.status_file.read_text(encoding="utf-8")).items():
+                self.numbers[key] = [("the build", value)]
         facts = srcdir.parent / "data" / "background_facts.csv"
         self.facts_file = facts
         self.fact_source = {}
@@ -82,7 +86,9 @@ def number_role(name, rawtext, text, lineno, inliner, options=None, content=None
     except KeyError as exc:
         msg = inliner.reporter.warning(f"{{n}}`{text}`: {exc}", line=lineno)
         return [inliner.problematic(rawtext, rawtext, msg)], [msg]
-    if nb != "the dataset":
+    if nb == "the build":
+        env.note_dependency(str(gen.status_file))
+    elif nb != "the dataset":
         env.note_dependency(str(gen.root / nb / "numbers.json"))
     return [nodes.inline(rawtext, _text(value), classes=["alsmsc-number"])], []
 

@@ -31,6 +31,10 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () {
+    // links to files the book serves from its root (tables/KEY.csv) work from pages in sub-folders too
+    document.querySelectorAll("a.alsmsc-root-link[data-root-href]").forEach(function (a) {
+      a.setAttribute("href", root() + a.dataset.rootHref);
+    });
     if (typeof ALSMSC_LINKS === "undefined") return;
     const base = root();
     document.querySelectorAll("table.alsmsc-table td").forEach(function (cell) { linkCell(cell, ALSMSC_LINKS, base); });

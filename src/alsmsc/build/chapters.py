@@ -18,7 +18,8 @@ from alsmsc.files.layout import Layout
 
 ROLE = re.compile(r"\{(n|fact)\}`([^`]+)`")
 CHART = re.compile(r"^```\{chart\}\s+(\S+)", re.M)
-DATASET_KEYS = ("dataset_version",)  # pasted from data/datapackage.json itself, not from a notebook
+# pasted from data/datapackage.json itself and from the build's status step (_generated/status.json), not from a notebook
+DATASET_KEYS = ("dataset_version", "build_commit")
 # Files a chapter reads through alsmsc.publish.present besides notebook outputs, by the call that reads them
 EXTRA_INPUTS = {"results.citation(": ("CITATION.cff",), "results.downloads(": ("data/datapackage.json",)}
 

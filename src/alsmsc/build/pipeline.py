@@ -232,6 +232,20 @@ def step_pdf(layout: Layout, strict: bool = True) -> dict:
         raise BuildError(f"PDF edition: {exc}") from None
 
 
+def serve_tables(layout: Layout) -> None:
+    """The book serves every table the analysis notebooks generated, as CSV under _build/html/tables/ (a table shown
+    truncated on a page links its complete CSV there), swapped in whole."""
+    from alsmsc.files.atomic import replace_dir
+
+    staging = layout.html / ".tables.new"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    for path in sorted(layout.generated.glob("*/tables/*.csv")):
+        shutil.copy2(path, staging / path.name)
+    replace_dir(staging, layout.html / "tables")
+
+
 def step_book(layout: Layout, strict: bool = True, changed: list[str] | None = None) -> dict:
     """Jupyter Book 1 build of book/ with the root _config.yml; warnings are errors."""
     jb = Path(sys.executable).with_name("jupyter-book")
@@ -252,6 +266,7 @@ def step_book(layout: Layout, strict: bool = True, changed: list[str] | None = N
         shown = "\n".join(warnings[:40]) or log[-4000:]
         raise BuildError(f"book build failed ({len(warnings)} warning/error line(s); full log in {layout.rel(layout.state / 'book.log')}):\n{shown}")
     serve_dataset(layout)
+    serve_tables(layout)
     return {"seconds": round(time.perf_counter() - started, 2), "warnings": len(warnings), "full_rebuild": full}
 
 
@@ -357,7 +372,7 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
             "actions": [_action(step_status, layout, notebooks)],
             "file_dep": [dp, *(str(nb.executed(layout)) for nb in notebooks), *code_deps(layout, module="alsmsc.publish.status")],
             "uptodate": [config_changed(status.environment_key(layout))],
-            "targets": [str(layout.generated / "status.md")],
+            "targets": [str(layout.generated / "status.md"), str(layout.generated / "status.json")],
             "doc": "status page data",
         }
 
@@ -398,6 +413,7 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
             str(layout.generated / "animal" / "index.md"),  # and of every animal study page
             str(layout.generated / "trials" / "links.json"),
             str(layout.generated / "status.md"),
+            str(layout.generated / "status.json"),
             str(layout.data / "CHANGELOG.md"),
             *res_path.values(),  # the book serves the dataset it was built from (serve_dataset)
         ]

@@ -150,9 +150,12 @@ class HTMLTable:
         html_text = f'<div class="alsmsc-table-scroll" role="region" tabindex="0" aria-label="{label}">\n'
         html_text += self.frame.to_html(**self.kwargs) + "\n</div>"
         if self.total > self.max_rows:
+            # the book serves every generated table under tables/ (build.pipeline.serve_tables); alsmsc-links.js makes
+            # the link relative to the book's root on pages in sub-folders
+            csv = escape.html(f"tables/{self.note_key}.csv")
             html_text += (
-                f'\n<p class="alsmsc-table-note">Showing the first {self.max_rows} of {self.total} rows; the complete table '
-                f"is <code>tables/{escape.html(self.note_key)}.csv</code> in the analysis outputs.</p>\n"
+                f'\n<p class="alsmsc-table-note">Showing the first {self.max_rows} of {self.total} rows; the complete table: '
+                f'<a class="alsmsc-root-link" data-root-href="{csv}" href="{csv}" download>{escape.html(self.note_key)}.csv</a>.</p>\n'
             )
         return html_text
 

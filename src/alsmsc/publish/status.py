@@ -113,3 +113,5 @@ def render(layout: Layout, notebooks) -> str:
 
 def write(layout: Layout, notebooks) -> None:
     write_if_changed(layout.generated / "status.md", render(layout, notebooks))
+    # what the book pastes about this copy ({n}`build_commit` in the how-to-cite box)
+    write_if_changed(layout.generated / "status.json", json.dumps({"build_commit": git_commit(layout)}, indent=1, sort_keys=True) + "\n")
