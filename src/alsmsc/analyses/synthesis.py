@@ -23,6 +23,56 @@ SAFETY_MEASURES = {"prop_deaths": "deaths", "prop_any_sae": "any_sae", "prop_tre
 SECONDARY_LEVELS = ("secondary_source", "press_release")
 
 
+HIGH_RISK = ("high", "serious", "critical")  # overall judgements that exclude a trial when an analyst asks
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The assumptions of the evidence synthesis: each is a parameter of analysis/evidence_synthesis.ipynb, so a
+    sensitivity analysis is a papermill run with other values, never an edit.
+
+    tau2_method: the tau² estimator (metafor's ``method``); knha: Knapp-Hartung intervals; pre_post_correlation: the
+    imputed correlation of pre- and post-treatment slopes; min_studies: the fewest studies a pooled result may rest
+    on; include_secondary: let values read only in a secondary source or a press release in; exclude_high_risk_of_bias:
+    leave out trials judged at high (RoB 2) or serious/critical (ROBINS-I) overall risk of bias; max_timepoint_months:
+    use only outcomes measured at or before this month (None: every time point; the last one reported is used)."""
+
+    tau2_method: str = "REML"
+    knha: bool = True
+    pre_post_correlation: float = 0.5
+    min_studies: int = MIN_STUDIES
+    include_secondary: bool = False
+    exclude_high_risk_of_bias: bool = False
+    max_timepoint_months: float | None = None
+
+    def __post_init__(self):
+        problems = []
+        if self.tau2_method not in meta_analysis.METHODS:
+            problems.append(f"tau2_method {self.tau2_method!r} is not one of {', '.join(meta_analysis.METHODS)}")
+        if not 0 <= self.pre_post_correlation < 1:
+            problems.append(f"pre_post_correlation {self.pre_post_correlation!r} must be at least 0 and below 1")
+        if not isinstance(self.min_studies, int) or isinstance(self.min_studies, bool) or self.min_studies < 2:
+            problems.append(f"min_studies {self.min_studies!r} must be a whole number of at least 2")
+        if self.max_timepoint_months is not None and not self.max_timepoint_months > 0:
+            problems.append(f"max_timepoint_months {self.max_timepoint_months!r} must be above 0 (or None for every time point)")
+        for name in ("knha", "include_secondary", "exclude_high_risk_of_bias"):
+            if not isinstance(getattr(self, name), bool):
+                problems.append(f"{name} {getattr(self, name)!r} must be True or False")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def label(self) -> str:
+        """How the pooling model reads in captions and tables."""
+        return (
+            f"random-effects model ({self.tau2_method}{', Knapp-Hartung' if self.knha else ''})"
+            if self.tau2_method != "FE"
+            else ("fixed-effect model" + (" (Knapp-Hartung)" if self.knha else ""))
+        )
+
+
+DEFAULT = Settings()
+
+
 @dataclass
 class Comparison:
     """One analysis: its effect sizes, and the pooled result or the reason there is none."""
@@ -38,6 +88,7 @@ class Comparison:
     cumulative: list[dict] = field(default_factory=list)
     units: tuple[str, str] = ("study", "studies")  # what one row is, for the "not pooled" reason
     needs: str = ""  # what a row must report to count, said when too few do
+    settings: Settings = DEFAULT  # the assumptions it was pooled under
 
     @property
     def pooled(self) -> bool:
@@ -49,15 +100,17 @@ def _ci(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.assign(ci_lb=rows["yi"] - half, ci_ub=rows["yi"] + half)
 
 
-def pool(comparison: Comparison, method: str = "REML", knha: bool = True) -> Comparison:
+def pool(comparison: Comparison, settings: Settings = DEFAULT) -> Comparison:
     """Pool when there are enough studies; Knapp-Hartung by default because k is small in this field."""
+    comparison.settings = settings
+    method, knha = settings.tau2_method, settings.knha
     rows = comparison.rows
     k = len(rows)
-    if k < MIN_STUDIES:
+    if k < settings.min_studies:
         one, many = comparison.units
         found = f"no {one} reports" if k == 0 else f"only {k} {one if k == 1 else many} report{'s' if k == 1 else ''}"
         what = comparison.needs or "this comparison"
-        comparison.reason = f"{found} {what}; pooling needs at least {MIN_STUDIES}"
+        comparison.reason = f"{found} {what}; pooling needs at least {settings.min_studies}"
         return comparison
     comparison.result = meta_analysis.rma(rows["yi"], rows["vi"], method=method, knha=knha)
     if k >= 3:
@@ -76,9 +129,27 @@ def _years(studies: pd.DataFrame) -> dict[str, int]:
     return years
 
 
-def usable(outcomes: pd.DataFrame, include_secondary: bool = False) -> pd.DataFrame:
-    """Outcome rows a pooled analysis may use: by default not those read only in a secondary source or press release."""
-    return outcomes if include_secondary else outcomes[~outcomes["verified_from"].isin(SECONDARY_LEVELS)]
+def usable(
+    outcomes: pd.DataFrame, include_secondary: bool = False, settings: Settings | None = None, risk_of_bias: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Outcome rows a pooled analysis may use: by default not those read only in a secondary source or press release;
+    under ``settings``, also only those within its time window and not of trials it excludes for risk of bias."""
+    if settings is not None:
+        include_secondary = settings.include_secondary
+    kept = outcomes if include_secondary else outcomes[~outcomes["verified_from"].isin(SECONDARY_LEVELS)]
+    if settings is not None and settings.max_timepoint_months is not None:
+        kept = kept[kept["timepoint_months"].isna() | (kept["timepoint_months"] <= settings.max_timepoint_months)]
+    if settings is not None and settings.exclude_high_risk_of_bias:
+        if risk_of_bias is None:
+            raise ValueError("exclude_high_risk_of_bias needs the risk_of_bias table")
+        kept = kept[~kept["trial_id"].isin(high_risk_trials(risk_of_bias))]
+    return kept
+
+
+def high_risk_trials(risk_of_bias: pd.DataFrame) -> set[str]:
+    """Trials whose overall risk-of-bias judgement is high (RoB 2) or serious or critical (ROBINS-I)."""
+    overall = risk_of_bias[risk_of_bias["domain"].astype(str).str.lower().str.startswith("overall")]
+    return set(overall.loc[overall["judgement"].isin(HIGH_RISK), "assessed"])
 
 
 def _kind(value) -> str:
@@ -170,7 +241,8 @@ def single_arm_proportion(outcomes: pd.DataFrame, arms: pd.DataFrame, studies: p
 
     roles = dict(zip(zip(arms["trial_id"], arms["arm"]), arms["role"]))
     data = outcomes[(outcomes["measure"] == measure) & (outcomes["subgroup"] == "all") & outcomes["events"].notna() & outcomes["total"].notna()]
-    data = data[[roles.get((s, a)) == "msc" for s, a in zip(data["trial_id"], data["arm"])]]
+    # a boolean Series, not a list: an empty list would select no columns instead of no rows
+    data = data[pd.Series([roles.get((s, a)) == "msc" for s, a in zip(data["trial_id"], data["arm"])], index=data.index, dtype=bool)]
     data = data.assign(tp=data["timepoint_months"].fillna(-1)).sort_values(["trial_id", "arm", "tp"])
     last = data.drop_duplicates(["trial_id", "arm"], keep="last")
     years = _years(studies)
@@ -258,14 +330,12 @@ def single_arm_slope_change(outcomes: pd.DataFrame, studies: pd.DataFrame, title
     )
 
 
-def slope_sensitivity(
-    outcomes: pd.DataFrame, studies: pd.DataFrame, correlations=CORRELATION_RANGE, method: str = "REML", knha: bool = True
-) -> pd.DataFrame:
-    """The pooled single-arm slope change for each imputed pre/post correlation (blank where fewer than 2 trials)."""
+def slope_sensitivity(outcomes: pd.DataFrame, studies: pd.DataFrame, correlations=CORRELATION_RANGE, settings: Settings = DEFAULT) -> pd.DataFrame:
+    """The pooled single-arm slope change for each imputed pre/post correlation (blank where too few trials)."""
     rows = []
     for r in correlations:
         c = single_arm_slope_change(outcomes, studies, "", correlation=r)
-        pool(c, method=method, knha=knha)
+        pool(c, settings)
         row = {"Pre/post correlation": f"{r:g}", "Trials": len(c.rows)}
         if c.pooled:
             row.update(
@@ -388,7 +458,7 @@ def survival_subgroups(c: Comparison) -> pd.DataFrame:
             )
             continue
         try:
-            sub = meta_analysis.subgroups(c.rows["yi"], c.rows["vi"], c.rows[col].astype(str).tolist(), "REML", True)
+            sub = meta_analysis.subgroups(c.rows["yi"], c.rows["vi"], c.rows[col].astype(str).tolist(), c.settings.tau2_method, c.settings.knha)
         except meta_analysis.MetaError as exc:
             rows.append(
                 {
@@ -417,14 +487,15 @@ def survival_subgroups(c: Comparison) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def pool_proportions(comparison: Comparison) -> Comparison:
+def pool_proportions(comparison: Comparison, settings: Settings = DEFAULT) -> Comparison:
     """Pool event proportions with the random-effects logistic-normal model (exact binomial likelihood per trial,
     metafor's rma.glmm): zero-event trials keep their weight and no continuity correction is added."""
+    comparison.settings = settings
     rows = comparison.rows
     k = len(rows)
-    if k < MIN_STUDIES:
-        found = "no trial reports" if k == 0 else "only 1 trial reports"
-        comparison.reason = f"{found} this count for its whole MSC-treated population; pooling needs at least {MIN_STUDIES}"
+    if k < settings.min_studies:
+        found = "no trial reports" if k == 0 else f"only {k} trial{'s' if k > 1 else ''} report{'' if k > 1 else 's'}"
+        comparison.reason = f"{found} this count for its whole MSC-treated population; pooling needs at least {settings.min_studies}"
         return comparison
     if int(rows["events"].sum()) == 0:
         comparison.reason = (
@@ -438,7 +509,7 @@ def pool_proportions(comparison: Comparison) -> Comparison:
 def pooled_label(comparison: Comparison) -> str:
     if measure(comparison.measure).proportion:
         return "random-effects logistic-normal model (ML, exact binomial likelihood)"
-    return "random-effects model (REML, Knapp-Hartung)"
+    return comparison.settings.label()
 
 
 def summary_row(comparison: Comparison) -> dict:
@@ -477,19 +548,20 @@ def summary_row(comparison: Comparison) -> dict:
     return row
 
 
-def build_all(tables: dict[str, pd.DataFrame], include_secondary: bool = False, correlation: float = PRE_POST_CORRELATION) -> dict[str, Comparison]:
-    """Every comparison of COMPARISONS, built from the loaded tables and pooled where possible.
-
-    ``include_secondary`` lets values read only in a secondary source or press release into the analyses (off by
-    default); ``correlation`` is the imputed pre/post correlation of the single-arm slope analysis."""
-    o, a, st = usable(tables["clinical_outcomes"], include_secondary), tables["clinical_arms"], tables["studies"]
+def build_all(tables: dict[str, pd.DataFrame], settings: Settings = DEFAULT) -> dict[str, Comparison]:
+    """Every comparison of COMPARISONS, built from the loaded tables and pooled where possible, under ``settings``
+    (see :class:`Settings`; ``risk_of_bias`` must be loaded when it excludes trials at high risk of bias)."""
+    o = usable(tables["clinical_outcomes"], settings=settings, risk_of_bias=tables.get("risk_of_bias"))
+    a, st = tables["clinical_arms"], tables["studies"]
     titles = {k: t for k, t, _ in COMPARISONS}
     built = {
-        "md_alsfrs_r_change": pool(controlled_mean_difference(o, a, st, "alsfrs_r_change", titles["md_alsfrs_r_change"])),
-        "rr_responders": pool(controlled_risk_ratio(o, a, st, "responders", titles["rr_responders"])),
-        "md_slope_change_single_arm": pool(single_arm_slope_change(o, st, titles["md_slope_change_single_arm"], correlation)),
+        "md_alsfrs_r_change": pool(controlled_mean_difference(o, a, st, "alsfrs_r_change", titles["md_alsfrs_r_change"]), settings),
+        "rr_responders": pool(controlled_risk_ratio(o, a, st, "responders", titles["rr_responders"]), settings),
+        "md_slope_change_single_arm": pool(
+            single_arm_slope_change(o, st, titles["md_slope_change_single_arm"], settings.pre_post_correlation), settings
+        ),
     }
     for key, outcome in SAFETY_MEASURES.items():
-        built[key] = pool_proportions(single_arm_proportion(o, a, st, outcome, titles[key]))
-    built["rom_animal_survival"] = pool(animal_survival(tables["preclinical_studies"], st))
+        built[key] = pool_proportions(single_arm_proportion(o, a, st, outcome, titles[key]), settings)
+    built["rom_animal_survival"] = pool(animal_survival(tables["preclinical_studies"], st), settings)
     return built

@@ -222,6 +222,35 @@ def serve_dataset(layout: Layout) -> None:
     replace_dir(staging, layout.html / "dataset")
 
 
+def step_sensitivity_run(layout: Layout, notebook: str, run) -> dict:
+    """One declared sensitivity analysis (analysis/sensitivity.yml): a papermill run with its parameters."""
+    from alsmsc.build import runs
+
+    started = time.perf_counter()
+    try:
+        runs.execute(layout, notebook, run.values, sensitivity_folder(layout) / "runs" / run.name)
+    except runs.RunError as exc:
+        raise BuildError(f"sensitivity analysis {run.name!r}: {exc}") from None
+    return {"seconds": round(time.perf_counter() - started, 2)}
+
+
+def step_sensitivity(layout: Layout, grid_runs: list) -> None:
+    """The table of how each pooled result moves across the sensitivity analyses."""
+    from alsmsc import dataset
+    from alsmsc.publish import sensitivity
+
+    desc = dataset.read_descriptor(layout.datapackage)
+    folder = sensitivity_folder(layout)
+    tables = [(r.label, folder / "runs" / r.name / "outputs" / "tables" / "tbl_synthesis_summary.csv") for r in grid_runs]
+    sensitivity.write(folder, tables, desc.get("version", ""), dataset.package_hash(layout.data))
+
+
+def sensitivity_folder(layout: Layout) -> Path:
+    from alsmsc.build.runs import SENSITIVITY
+
+    return layout.generated / SENSITIVITY
+
+
 def step_pdf(layout: Layout, strict: bool = True) -> dict:
     """The PDF edition (see :mod:`alsmsc.build.pdf`)."""
     from alsmsc.build import pdf
@@ -376,8 +405,44 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
             "doc": "status page data",
         }
 
+    from alsmsc.build import runs
+
+    grid_notebook, grid_runs = runs.grid(layout)
     by_notebook = {nb.name: nb for nb in notebooks}
+    # what a chapter's `alsmsc: reads` entry stands for in the task graph: a notebook's executed copy, or the
+    # sensitivity table's numbers
+    produced = {nb.name: str(nb.executed(layout)) for nb in notebooks}
+    produced[runs.SENSITIVITY] = str(sensitivity_folder(layout) / "numbers.json")
     chapters = chapters or []
+
+    def task_sensitivity_run():
+        if not grid_runs:
+            return
+        nb = by_notebook[grid_notebook]
+        inputs = [str(nb.path), *code_deps(layout, notebook=nb.path), *(res_path[r] for r in nb.resources)]
+        for run in grid_runs:
+            yield {
+                "name": run.name,
+                "actions": [_action(step_sensitivity_run, layout, grid_notebook, run)],
+                "task_dep": ["validate"],
+                "file_dep": inputs,
+                "targets": [str(sensitivity_folder(layout) / "runs" / run.name / "run.json")],
+                "uptodate": [config_changed({"values": run.values, "version": desc.get("version", "")})],
+                "doc": f"sensitivity analysis {run.name}: {run.label}",
+            }
+
+    def task_sensitivity():
+        folder = sensitivity_folder(layout)
+        return {
+            "actions": [_action(step_sensitivity, layout, grid_runs)],
+            "file_dep": [
+                *(str(folder / "runs" / r.name / "run.json") for r in grid_runs),
+                *code_deps(layout, module="alsmsc.publish.sensitivity"),
+            ],
+            "targets": [str(folder / "numbers.json")],
+            "uptodate": [config_changed({"runs": [(r.name, r.label) for r in grid_runs]})],
+            "doc": "the sensitivity table",
+        }
 
     def task_chapter():
         from alsmsc.build import imports
@@ -390,7 +455,7 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
                 "file_dep": [
                     str(ch.source),
                     *(str(p) for p in imports.closure(ch.code(), src)),
-                    *(str(by_notebook[r].executed(layout)) for r in ch.reads),
+                    *(produced[r] for r in ch.reads),
                     *(str(p) for p in ch.extra_inputs(layout)),
                 ],
                 "targets": [str(layout.executed_chapter(ch.name))],
@@ -446,6 +511,8 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
         "task_status": task_status,
         "task_book": task_book,
         "task_pdf": task_pdf,
+        "task_sensitivity_run": task_sensitivity_run,
+        "task_sensitivity": task_sensitivity,
         "DOIT_CONFIG": {
             "dep_file": str(layout.state / "doit.json"),
             "backend": "json",
@@ -510,12 +577,21 @@ def run(layout: Layout, targets: list[str], jobs: int | None = None, always: boo
     from alsmsc.build import chapters as chapter_sources
 
     try:
-        chapters = chapter_sources.discover(layout, {nb.name for nb in notebooks})
+        from alsmsc.build.runs import SENSITIVITY
+
+        chapters = chapter_sources.discover(layout, {nb.name for nb in notebooks} | {SENSITIVITY})
     except chapter_sources.ChapterError as exc:
         summary.failed.append("discover")
         summary.errors["discover"] = str(exc)
         return summary
-    namespace = task_namespace(layout, notebooks, strict=strict, chapters=chapters)
+    from alsmsc.build.runs import RunError
+
+    try:
+        namespace = task_namespace(layout, notebooks, strict=strict, chapters=chapters)
+    except RunError as exc:  # analysis/sensitivity.yml declares a run the notebook cannot take
+        summary.failed.append("discover")
+        summary.errors["discover"] = str(exc)
+        return summary
     namespace["DOIT_CONFIG"]["reporter"] = make_reporter(summary, quiet=quiet)
     jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
     argv = ["run", "--parallel-type", "thread", "-n", str(jobs)]

@@ -6,6 +6,7 @@ Heavy imports happen inside the commands so that ``alsmsc --help`` and a no-op `
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -62,6 +63,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     common_run(r)
     r.add_argument("notebooks", nargs="*", help="only these notebooks (names without .ipynb)")
+    r.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a sensitivity analysis: run ONE notebook with this parameter changed (repeatable), into --out; "
+        "the published outputs and the book are not touched",
+    )
+    r.add_argument("--out", type=Path, default=None, metavar="DIR", help="where a parameterised run goes (default _build/runs/NOTEBOOK-HASH)")
+    r.add_argument("--timeout", type=int, default=None, metavar="SECONDS", help="stop a parameterised run whose cell runs longer than this")
     sub.add_parser(
         "validate",
         help="check the data package and print every problem as file:row:column: message",
@@ -288,6 +300,8 @@ def _build(layout: Layout, args) -> int:
 
 
 def _run(layout: Layout, args) -> int:
+    if args.parameter or args.out is not None:
+        return _parameterised_run(layout, args)
     known = sorted(p.stem for p in layout.notebooks())
     unknown = [n for n in args.notebooks if n not in known]
     if unknown:
@@ -295,6 +309,24 @@ def _run(layout: Layout, args) -> int:
         return 2
     targets = [f"notebook:{n}" for n in args.notebooks] if args.notebooks else ["notebook", "status"]
     return _execute(layout, args, targets)
+
+
+def _parameterised_run(layout: Layout, args) -> int:
+    from alsmsc.build import runs
+
+    if len(args.notebooks) != 1:
+        print("alsmsc run: -p/--out run exactly one notebook, e.g. `alsmsc run evidence_synthesis -p knha=false`", file=sys.stderr)
+        return 2
+    try:
+        folder = runs.run(layout, args.notebooks[0], args.parameter, out=args.out, timeout=args.timeout)
+    except runs.RunError as exc:
+        print(f"alsmsc run: {exc}", file=sys.stderr)
+        return 2
+    record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    changed = ", ".join(f"{k}={v}" for k, v in record["set_by_you"].items()) or "the defaults"
+    print(f"ran analysis/{args.notebooks[0]}.ipynb with {changed} on dataset {record['dataset_version']} in {record['seconds']} s")
+    print(f"results: {folder}/outputs (tables, figures, numbers.json); executed notebook and run.json beside them")
+    return 0
 
 
 def _rehash(layout: Layout, args) -> int:
