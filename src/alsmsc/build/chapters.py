@@ -49,6 +49,11 @@ def read(path: Path):
 
 
 def discover(layout: Layout, known_notebooks: set[str]) -> list[Chapter]:
+    """The chapters, each with the results it reads: analysis notebooks, or the sensitivity table of the declared
+    runs (alsmsc.build.runs.SENSITIVITY)."""
+    from alsmsc.build.runs import SENSITIVITY
+
+    known_notebooks = set(known_notebooks) | {SENSITIVITY}
     found = []
     for path in sorted(layout.chapters.glob("*.md")):
         meta = read(path).metadata

@@ -577,9 +577,7 @@ def run(layout: Layout, targets: list[str], jobs: int | None = None, always: boo
     from alsmsc.build import chapters as chapter_sources
 
     try:
-        from alsmsc.build.runs import SENSITIVITY
-
-        chapters = chapter_sources.discover(layout, {nb.name for nb in notebooks} | {SENSITIVITY})
+        chapters = chapter_sources.discover(layout, {nb.name for nb in notebooks})
     except chapter_sources.ChapterError as exc:
         summary.failed.append("discover")
         summary.errors["discover"] = str(exc)
