@@ -78,3 +78,35 @@ def test_settings_refuse_values_outside_the_model():
         synthesis.Settings(pre_post_correlation=1.0)
     assert synthesis.Settings(tau2_method="PM", knha=False).label() == "random-effects model (PM)"
     assert synthesis.Settings().label() == "random-effects model (REML, Knapp-Hartung)"
+
+
+@pytest.mark.slow
+def test_the_declared_sensitivity_runs_are_built_and_shown(built_project: Path):
+    import yaml
+
+    spec = yaml.safe_load((built_project / "analysis" / "sensitivity.yml").read_text())
+    folder = built_project / "_build" / "generated" / "sensitivity"
+    for run in spec["runs"]:
+        record = json.loads((folder / "runs" / run["name"] / "run.json").read_text())
+        assert record["set_by_you"] == (run["parameters"] or {})  # each declared run ran with its own parameters
+    table = (folder / "tables" / "tbl_sensitivity.csv").read_text().splitlines()[0]
+    page = (built_project / "_build" / "html" / "clinical-trials.html").read_text(encoding="utf-8")
+    import html
+
+    for run in spec["runs"]:
+        assert run["label"] in table and html.escape(run["label"]) in page
+    numbers = json.loads((folder / "numbers.json").read_text())["numbers"]
+    assert numbers["n_sensitivity_runs"] == len(spec["runs"])
+    assert 0 <= numbers["n_sensitivity_analyses_moved"] <= numbers["n_sensitivity_analyses"]
+
+
+def test_a_declared_run_with_a_wrong_parameter_stops_the_build_with_its_name(tmp_path: Path):
+    from .conftest import build, copy_project
+
+    project = copy_project(tmp_path / "p")
+    grid = project / "analysis" / "sensitivity.yml"
+    grid.write_text(grid.read_text().replace("{tau2_method: PM}", "{tau2_method: XX}"))
+    result = build(project, check=False)
+    assert result["returncode"] == 1
+    assert "run 3 (paule_mandel): parameter tau2_method: 'XX' is not allowed; allowed: REML, DL, PM, FE" in result["output"]
+    assert not (project / "_build" / "generated" / "sensitivity").exists()
