@@ -80,6 +80,20 @@ def test_leave_one_out_and_cumulative_match_metafor(name, method):
         close([r[field] for r in cum], ref[f"cumul_{field}"], f"{name} cumulative {field}")
 
 
+@pytest.mark.parametrize("name", ["bcg_RR", "bcg_OR", "bcg_RD"])
+def test_knapp_hartung_leave_one_out_and_cumulative_match_metafor_from_k_1(name):
+    """Cumulative results start at the first study alone, as metafor's cumul() does; at k = 1 Knapp-Hartung has no
+    degrees of freedom and metafor gives the normal-theory interval."""
+    d, ref = REF[name], REF[name]["REML_knha_l1o_cumul"]
+    loo = meta_analysis.leave_one_out(d["yi"], d["vi"], "REML", True)
+    for field in ("estimate", "tau2", "ci_lb", "ci_ub"):
+        close([r[field] for r in loo], ref[f"loo_{field}"], f"{name} leave-one-out (Knapp-Hartung) {field}")
+    cum = meta_analysis.cumulative(d["yi"], d["vi"], d["year"], "REML", True)
+    assert cum[0]["k"] == 1 and len(cum) == len(d["yi"])
+    for field in ("estimate", "tau2", "ci_lb", "ci_ub"):
+        close([r[field] for r in cum], ref[f"cumul_{field}"], f"{name} cumulative (Knapp-Hartung) {field}")
+
+
 def test_subgroups_match_metafor():
     d, ref = REF["bcg_RR"], REF["bcg_RR_subgroups_REML"]
     res = meta_analysis.subgroups(d["yi"], d["vi"], d["alloc"], "REML")

@@ -36,13 +36,13 @@ fit_all <- function(yi, vi) {
   paste0("{", paste(out, collapse = ", "), "}")
 }
 
-l1o_cumul <- function(yi, vi, order, method) {
-  res <- rma(yi, vi, method = method)
+l1o_cumul <- function(yi, vi, order, method, test = "z") {
+  res <- rma(yi, vi, method = method, test = test)
   l1 <- leave1out(res)
   cu <- cumul(res, order = order)
   obj(loo_estimate = num(l1$estimate), loo_tau2 = num(l1$tau2), loo_ci_lb = num(l1$ci.lb), loo_ci_ub = num(l1$ci.ub),
-      cumul_estimate = num(cu$estimate[-1]), cumul_tau2 = num(cu$tau2[-1]), cumul_ci_lb = num(cu$ci.lb[-1]),
-      cumul_ci_ub = num(cu$ci.ub[-1]))
+      cumul_estimate = num(cu$estimate), cumul_tau2 = num(cu$tau2), cumul_ci_lb = num(cu$ci.lb),
+      cumul_ci_ub = num(cu$ci.ub))
 }
 
 parts <- c()
@@ -53,7 +53,8 @@ for (m in c("RR", "OR", "RD")) {
   parts <- c(parts, sprintf('"bcg_%s": %s', m, obj(
     ai = num(bcg$tpos), bi = num(bcg$tneg), ci = num(bcg$cpos), di = num(bcg$cneg), year = num(bcg$year),
     alloc = str_(bcg$alloc), yi = num(es$yi), vi = num(es$vi), fits = fit_all(es$yi, es$vi),
-    REML_l1o_cumul = l1o_cumul(es$yi, es$vi, bcg$year, "REML"), DL_l1o_cumul = l1o_cumul(es$yi, es$vi, bcg$year, "DL"))))
+    REML_l1o_cumul = l1o_cumul(es$yi, es$vi, bcg$year, "REML"), DL_l1o_cumul = l1o_cumul(es$yi, es$vi, bcg$year, "DL"),
+    REML_knha_l1o_cumul = l1o_cumul(es$yi, es$vi, bcg$year, "REML", test = "knha"))))
 }
 
 # Subgroups of dat.bcg (log RR) by allocation: a separate REML fit per subgroup, then the Q of a common-effect

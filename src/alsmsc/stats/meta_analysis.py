@@ -368,11 +368,21 @@ def leave_one_out(yi, vi, method: str = "REML", knha: bool = False, labels: Sequ
 
 
 def cumulative(yi, vi, order: Sequence, method: str = "REML", knha: bool = False, labels: Sequence[str] | None = None) -> list[dict]:
-    """Pooled results as studies are added in ``order`` (e.g. year; ties keep input order); starts at k = 2."""
+    """Pooled results as studies are added in ``order`` (e.g. year; ties keep input order); starts at k = 1, as
+    metafor's ``cumul()`` does: the first row is the first study alone (tau² 0, a normal-theory interval even with
+    Knapp-Hartung, which has no degrees of freedom at k = 1)."""
     y, v = _validate(yi, vi)
     idx = np.argsort(np.asarray(order), kind="stable")
     labels = list(labels) if labels is not None else [str(i + 1) for i in range(len(y))]
-    out = []
+    first, se = float(y[idx[0]]), math.sqrt(float(v[idx[0]]))
+    half = float(stats.norm.ppf(0.975)) * se
+    out = [
+        {
+            "added": labels[idx[0]],
+            "order": np.asarray(order)[idx[0]].item(),
+            **dict(k=1, estimate=first, se=se, ci_lb=first - half, ci_ub=first + half, pi_lb=first - half, pi_ub=first + half, tau2=0.0, i2=0.0),
+        }
+    ]
     for j in range(2, len(y) + 1):
         sel = idx[:j]
         r = rma(y[sel], v[sel], method, knha)
