@@ -174,7 +174,7 @@ def test_secondary_values_are_left_out_unless_asked_for():
         ]
     )
     assert synthesis.usable(out)["study_id"].tolist() == ["A2019"]
-    assert len(synthesis.usable(out, include_secondary=True)) == 3
+    assert len(synthesis.usable(out, synthesis.Settings(include_secondary=True))) == 3
 
 
 def test_slope_change_imputes_the_stated_correlation_and_the_sensitivity_moves_with_it():

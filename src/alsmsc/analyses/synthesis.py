@@ -129,17 +129,13 @@ def _years(studies: pd.DataFrame) -> dict[str, int]:
     return years
 
 
-def usable(
-    outcomes: pd.DataFrame, include_secondary: bool = False, settings: Settings | None = None, risk_of_bias: pd.DataFrame | None = None
-) -> pd.DataFrame:
-    """Outcome rows a pooled analysis may use: by default not those read only in a secondary source or press release;
-    under ``settings``, also only those within its time window and not of trials it excludes for risk of bias."""
-    if settings is not None:
-        include_secondary = settings.include_secondary
-    kept = outcomes if include_secondary else outcomes[~outcomes["verified_from"].isin(SECONDARY_LEVELS)]
-    if settings is not None and settings.max_timepoint_months is not None:
+def usable(outcomes: pd.DataFrame, settings: Settings = DEFAULT, risk_of_bias: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Outcome rows a pooled analysis may use under ``settings``: by default not those read only in a secondary source
+    or press release; also only those within its time window, and not of trials it excludes for risk of bias."""
+    kept = outcomes if settings.include_secondary else outcomes[~outcomes["verified_from"].isin(SECONDARY_LEVELS)]
+    if settings.max_timepoint_months is not None:
         kept = kept[kept["timepoint_months"].isna() | (kept["timepoint_months"] <= settings.max_timepoint_months)]
-    if settings is not None and settings.exclude_high_risk_of_bias:
+    if settings.exclude_high_risk_of_bias:
         if risk_of_bias is None:
             raise ValueError("exclude_high_risk_of_bias needs the risk_of_bias table")
         kept = kept[~kept["trial_id"].isin(high_risk_trials(risk_of_bias))]
@@ -551,7 +547,7 @@ def summary_row(comparison: Comparison) -> dict:
 def build_all(tables: dict[str, pd.DataFrame], settings: Settings = DEFAULT) -> dict[str, Comparison]:
     """Every comparison of COMPARISONS, built from the loaded tables and pooled where possible, under ``settings``
     (see :class:`Settings`; ``risk_of_bias`` must be loaded when it excludes trials at high risk of bias)."""
-    o = usable(tables["clinical_outcomes"], settings=settings, risk_of_bias=tables.get("risk_of_bias"))
+    o = usable(tables["clinical_outcomes"], settings, tables.get("risk_of_bias"))
     a, st = tables["clinical_arms"], tables["studies"]
     titles = {k: t for k, t, _ in COMPARISONS}
     built = {

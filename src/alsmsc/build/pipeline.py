@@ -207,19 +207,25 @@ def step_chapter(layout: Layout, chapter) -> dict:
     return {"seconds": round(time.perf_counter() - started, 2)}
 
 
-def serve_dataset(layout: Layout) -> None:
-    """The book serves the dataset it was built from: data/*.csv, datapackage.json, CHANGELOG.md and README.md under
-    _build/html/dataset/, swapped in whole."""
+def _serve(layout: Layout, paths: list[Path], folder: str) -> None:
+    """Copy ``paths`` into _build/html/``folder``/, swapped in whole (a reader never sees half a set)."""
     from alsmsc.files.atomic import replace_dir
-    from alsmsc.publish.present import DATASET_FILES
 
-    staging = layout.html / ".dataset.new"
+    staging = layout.html / f".{folder}.new"
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
-    for path in sorted(layout.data.glob("*.csv")) + [layout.data / name for name in DATASET_FILES]:
+    for path in paths:
         shutil.copy2(path, staging / path.name)
-    replace_dir(staging, layout.html / "dataset")
+    replace_dir(staging, layout.html / folder)
+
+
+def serve_dataset(layout: Layout) -> None:
+    """The book serves the dataset it was built from: data/*.csv, datapackage.json, CHANGELOG.md and README.md under
+    _build/html/dataset/."""
+    from alsmsc.publish.present import DATASET_FILES
+
+    _serve(layout, sorted(layout.data.glob("*.csv")) + [layout.data / name for name in DATASET_FILES], "dataset")
 
 
 def step_sensitivity_run(layout: Layout, notebook: str, run) -> dict:
@@ -263,16 +269,8 @@ def step_pdf(layout: Layout, strict: bool = True) -> dict:
 
 def serve_tables(layout: Layout) -> None:
     """The book serves every table the analysis notebooks generated, as CSV under _build/html/tables/ (a table shown
-    truncated on a page links its complete CSV there), swapped in whole."""
-    from alsmsc.files.atomic import replace_dir
-
-    staging = layout.html / ".tables.new"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    for path in sorted(layout.generated.glob("*/tables/*.csv")):
-        shutil.copy2(path, staging / path.name)
-    replace_dir(staging, layout.html / "tables")
+    truncated on a page links its complete CSV there)."""
+    _serve(layout, sorted(layout.generated.glob("*/tables/*.csv")), "tables")
 
 
 def step_book(layout: Layout, strict: bool = True, changed: list[str] | None = None) -> dict:
@@ -462,8 +460,8 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
                 "doc": f"run book/chapters/{ch.source.name}",
             }
 
-    def task_book():
-        deps = [
+    def book_inputs():
+        return [
             str(layout.config),
             *(
                 p
@@ -482,11 +480,15 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
             str(layout.data / "CHANGELOG.md"),
             *res_path.values(),  # the book serves the dataset it was built from (serve_dataset)
         ]
+
+    book_deps = book_inputs()
+
+    def task_book():
         # No globbing of generated files here: the list must be the same before and after a cold build, or the first
         # no-op build would re-run the book. Each executed notebook changes whenever its outputs do.
         return {
             "actions": [_action(step_book, layout, strict, pass_changed=True)],
-            "file_dep": deps,
+            "file_dep": book_deps,
             "targets": [str(layout.html / "index.html")],
             "doc": "build the Jupyter Book",
         }
@@ -496,7 +498,7 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
             "actions": [_action(step_pdf, layout, strict)],
             "task_dep": ["book"],
             # everything the book reads, and the code that prints it
-            "file_dep": [*task_book()["file_dep"], *code_deps(layout, module="alsmsc.build.pdf")],
+            "file_dep": [*book_deps, *code_deps(layout, module="alsmsc.build.pdf")],
             "targets": [str(layout.pdf)],
             "doc": "print the PDF edition",
         }
