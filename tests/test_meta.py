@@ -33,50 +33,86 @@ def effect_sizes(name: str) -> meta_analysis.EffectSizes:
         "RR": ["ai", "bi", "ci", "di"],
         "OR": ["ai", "bi", "ci", "di"],
         "RD": ["ai", "bi", "ci", "di"],
-        "PLO": ["xi", "ni"],
+        **{m: ["xi", "ni"] for m in ("PR", "PLO", "PAS", "PFT")},
     }[measure]
     return meta_analysis.escalc(measure, **{c: d[c] for c in cols})
 
 
-@pytest.mark.parametrize("name", DATASETS + ["zero_cells_RR", "zero_cells_OR", "zero_cells_RD"])  # zero_cells_PLO has fits
-def test_escalc_matches_metafor(name):
-    es = effect_sizes(name)
-    ref_y = np.array([np.nan if v is None else v for v in REF[name]["yi"]], float)
-    ref_v = np.array([np.nan if v is None else v for v in REF[name]["vi"]], float)
+def _nan(values) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], float)
+
+
+ESCALC = [(name, False) for name in DATASETS] + [(name, True) for name in DATASETS if "yi_drop00" in REF[name]]
+
+
+@pytest.mark.parametrize("name,drop00", ESCALC)
+def test_escalc_matches_metafor(name, drop00):
+    measure = name.split("_")[-1]
+    cols = {c: REF[name][c] for c in ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "ai", "bi", "ci", "di", "xi", "ni") if c in REF[name]}
+    es = meta_analysis.escalc(measure, drop00=drop00, **cols)
+    suffix = "_drop00" if drop00 else ""
+    ref_y, ref_v = _nan(REF[name]["yi" + suffix]), _nan(REF[name]["vi" + suffix])
     kept = ~np.isnan(ref_y)  # metafor keeps dropped studies as NA; we drop them
     assert list(es.kept) == list(kept)
     close(es.yi, ref_y[kept], f"{name} yi")
     close(es.vi, ref_v[kept], f"{name} vi")
 
 
-def test_double_zero_studies_are_dropped_with_a_message():
-    es = effect_sizes("zero_cells_RR")
-    assert es.kept.tolist() == [True, True, False, True, True]
-    assert es.messages == ["study 3 dropped: no events in both arms, so it carries no information on the RR"]
+def test_double_zero_studies_are_kept_by_default_and_dropped_on_request():
+    cols = {c: REF["zero_cells_RR"][c] for c in ("ai", "bi", "ci", "di")}
+    kept = meta_analysis.escalc("RR", **cols)
+    assert kept.kept.all() and kept.yi[2] == 0.0
+    assert kept.messages == ["study 3: no events in both arms; kept with 1/2 added to each cell, as metafor does (drop00=True drops it)"]
+    dropped = meta_analysis.escalc("RR", drop00=True, **cols)
+    assert dropped.kept.tolist() == [True, True, False, True, True]
+    assert dropped.messages == ["study 3 dropped: no events in both arms, so it carries no information on the RR"]
 
 
-FITS = [(name, key) for name in DATASETS for key in REF[name]["fits"]]
+FITS = [(name, key, group) for name in DATASETS for group in ("fits", "fits_metafor", "fits_level90") for key in REF[name].get(group, {})]
 
 
-@pytest.mark.parametrize("name,key", FITS, ids=[f"{n}-{k}" for n, k in FITS])
-def test_rma_matches_metafor(name, key):
+@pytest.mark.parametrize("name,key,group", FITS, ids=[f"{n}-{k}-{g}" for n, k, g in FITS])
+def test_rma_matches_metafor(name, key, group):
+    """Every estimator, with and without Knapp-Hartung: exact by default (metafor run to convergence), metafor's own
+    default iterations with control="metafor", and a 90% level."""
     d = REF[name]
     method, test = key.split("_")
-    result = meta_analysis.rma(d["yi"], d["vi"], method=method, knha=(test == "knha"))
-    ref = d["fits"][key]
+    control = "metafor" if group == "fits_metafor" else "exact"
+    level = 0.90 if group == "fits_level90" else 0.95
+    result = meta_analysis.rma(d["yi"], d["vi"], method=method, knha=(test == "knha"), level=level, control=control)
+    ref = d[group][key]
     for field in FIELDS:
-        close(getattr(result, field), ref[field], f"{name} {key} {field}")
-    close(result.weights, ref["weights"], f"{name} {key} weights")
+        close(getattr(result, field), ref[field], f"{name} {key} {group} {field}")
+    close(result.weights, ref["weights"], f"{name} {key} {group} weights")
 
 
-@pytest.mark.parametrize("name,method", [(n, m) for n in ("bcg_RR", "bcg_OR", "bcg_RD") for m in ("REML", "DL")])
-def test_leave_one_out_and_cumulative_match_metafor(name, method):
-    d, ref = REF[name], REF[name][f"{method}_l1o_cumul"]
-    loo = meta_analysis.leave_one_out(d["yi"], d["vi"], method)
-    for field in ("estimate", "tau2", "ci_lb", "ci_ub"):
+def test_exact_convergence_differs_from_metafor_defaults_where_they_stop_early():
+    """The reason for control="exact": on dat.bcg risk differences metafor's default Paule-Mandel stops about 2% from
+    the optimum; exact and default results must both be reproduced, and they must differ."""
+    d = REF["bcg_RD"]
+    exact = meta_analysis.rma(d["yi"], d["vi"], method="PM")
+    default = meta_analysis.rma(d["yi"], d["vi"], method="PM", control="metafor")
+    assert abs(default.tau2 / exact.tau2 - 1) > 0.01
+    close(exact.tau2, d["fits"]["PM_z"]["tau2"], "exact PM")
+    close(default.tau2, d["fits_metafor"]["PM_z"]["tau2"], "metafor-default PM")
+
+
+LOO_FIELDS = ("estimate", "se", "stat", "pval", "tau2", "ci_lb", "ci_ub", "q", "q_pval", "i2", "h2")
+CUMUL_FIELDS = ("estimate", "se", "stat", "pval", "tau2", "ci_lb", "ci_ub", "i2", "h2")
+L1O = [("REML", False, 0.95, "exact", "REML_l1o_cumul"), ("DL", False, 0.95, "exact", "DL_l1o_cumul"),
+       ("PM", True, 0.90, "exact", "PM_knha_level90_l1o_cumul"), ("REML", False, 0.95, "metafor", "REML_metafor_l1o_cumul")]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["bcg_RR", "bcg_OR", "bcg_RD"])
+@pytest.mark.parametrize("method,knha,level,control,key", L1O, ids=[c[-1] for c in L1O])
+def test_leave_one_out_and_cumulative_match_metafor(name, method, knha, level, control, key):
+    """Every column of metafor's leave1out() and cumul(), including z or t, p and H²."""
+    d, ref = REF[name], REF[name][key]
+    loo = meta_analysis.leave_one_out(d["yi"], d["vi"], method, knha, level=level, control=control)
+    for field in LOO_FIELDS:
         close([r[field] for r in loo], ref[f"loo_{field}"], f"{name} leave-one-out {field}")
-    cum = meta_analysis.cumulative(d["yi"], d["vi"], d["year"], method)
-    for field in ("estimate", "tau2", "ci_lb", "ci_ub"):
+    cum = meta_analysis.cumulative(d["yi"], d["vi"], d["year"], method, knha, level=level, control=control)
+    for field in CUMUL_FIELDS:
         close([r[field] for r in cum], ref[f"cumul_{field}"], f"{name} cumulative {field}")
 
 
@@ -86,11 +122,11 @@ def test_knapp_hartung_leave_one_out_and_cumulative_match_metafor_from_k_1(name)
     degrees of freedom and metafor gives the normal-theory interval."""
     d, ref = REF[name], REF[name]["REML_knha_l1o_cumul"]
     loo = meta_analysis.leave_one_out(d["yi"], d["vi"], "REML", True)
-    for field in ("estimate", "tau2", "ci_lb", "ci_ub"):
+    for field in LOO_FIELDS:
         close([r[field] for r in loo], ref[f"loo_{field}"], f"{name} leave-one-out (Knapp-Hartung) {field}")
     cum = meta_analysis.cumulative(d["yi"], d["vi"], d["year"], "REML", True)
     assert cum[0]["k"] == 1 and len(cum) == len(d["yi"])
-    for field in ("estimate", "tau2", "ci_lb", "ci_ub"):
+    for field in CUMUL_FIELDS:
         close([r[field] for r in cum], ref[f"cumul_{field}"], f"{name} cumulative (Knapp-Hartung) {field}")
 
 
@@ -121,8 +157,12 @@ def test_bad_input_gets_a_clear_error(yi, vi, message):
 
 
 def test_unknown_method_and_measure():
-    with pytest.raises(meta_analysis.MetaError, match="allowed: FE, DL, REML, PM"):
-        meta_analysis.rma([0.1, 0.2], [0.1, 0.1], method="EB")
+    with pytest.raises(meta_analysis.MetaError, match="allowed: FE, DL, HE, SJ, ML, REML, EB, PM"):
+        meta_analysis.rma([0.1, 0.2], [0.1, 0.1], method="GENQ")
+    with pytest.raises(meta_analysis.MetaError, match="allowed: exact, metafor"):
+        meta_analysis.rma([0.1, 0.2], [0.1, 0.1], control="fast")
+    with pytest.raises(meta_analysis.MetaError, match="between 0 and 1"):
+        meta_analysis.rma([0.1, 0.2], [0.1, 0.1], level=0)
     with pytest.raises(meta_analysis.MetaError, match="allowed: MD, SMD"):
         meta_analysis.escalc("HR", ai=[1], bi=[1], ci=[1], di=[1])
 
@@ -144,7 +184,8 @@ def r_available() -> bool:
 
 @pytest.mark.slow
 def test_live_metafor_cross_check(tmp_path):
-    """Runs metafor now (installed by `make test`) on fresh random data and compares every method."""
+    """Runs metafor now (installed by `make test`) on fresh random data and compares every method at metafor's default
+    iterations (control="metafor") and run to convergence (control="exact")."""
     if not r_available():
         pytest.fail(
             "Rscript with metafor is needed for the live cross-check: `sudo apt-get install -y r-cran-metafor` (make test installs it when it can)"
@@ -156,18 +197,57 @@ def test_live_metafor_cross_check(tmp_path):
     np.savetxt(tmp_path / "d.csv", np.column_stack([yi, vi]), delimiter=",", header="yi,vi", comments="", fmt="%.17g")
     script = f"""
 suppressPackageStartupMessages(library(metafor)); d <- read.csv("{tmp_path / "d.csv"}")
-for (m in c("FE","DL","REML","PM")) for (t in c("z","knha")) {{ if (m=="FE" && t=="knha") next
-  r <- rma(d$yi, d$vi, method=m, test=t); p <- predict(r)
+ex <- list(threshold=1e-12*var(d$yi), tol=1e-12*var(d$yi), maxiter=10000)
+for (ctl in c("metafor", "exact")) for (m in c("FE","DL","HE","SJ","ML","REML","EB","PM")) for (t in c("z","knha")) {{
+  if (m=="FE" && t=="knha") next
+  r <- rma(d$yi, d$vi, method=m, test=t, control=if (ctl == "exact") ex else list()); p <- predict(r)
   pl <- if (is.null(p$pi.lb)) p$ci.lb else p$pi.lb; pu <- if (is.null(p$pi.ub)) p$ci.ub else p$pi.ub
-  cat(m, t, sprintf("%.17g", c(r$b[1], r$se, r$ci.lb, r$ci.ub, pl, pu, r$tau2, r$I2, r$H2, r$QE)), "\\n") }}
+  cat(ctl, m, t, sprintf("%.17g", c(r$b[1], r$se, r$ci.lb, r$ci.ub, pl, pu, r$tau2, r$I2, r$H2, r$QE)), "\\n") }}
 """
     out = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, check=True).stdout
     lines = [line.split() for line in out.strip().splitlines()]
-    assert len(lines) == 7
-    for m, t, *values in lines:
-        r = meta_analysis.rma(yi, vi, method=m, knha=(t == "knha"))
+    assert len(lines) == 30
+    for ctl, m, t, *values in lines:
+        r = meta_analysis.rma(yi, vi, method=m, knha=(t == "knha"), control=ctl)
         ours = [r.estimate, r.se, r.ci_lb, r.ci_ub, r.pi_lb, r.pi_ub, r.tau2, r.i2, r.h2, r.q]
-        close(ours, [float(v) for v in values], f"live {m} {t}")
+        close(ours, [float(v) for v in values], f"live {ctl} {m} {t}")
+
+
+REFERENCE_SCRIPTS = sorted(REF_DIR.glob("metafor_*.R"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", REFERENCE_SCRIPTS, ids=[p.stem for p in REFERENCE_SCRIPTS])
+def test_stored_reference_values_are_what_metafor_gives_now(script):
+    """Every stored reference file is regenerated by its committed R script with the installed metafor, so no stored
+    value can drift from metafor (or be edited by hand) unnoticed."""
+    if not r_available():
+        pytest.fail("Rscript with metafor is needed: `sudo apt-get install -y r-cran-metafor` (make test installs it)")
+    out = subprocess.run(["Rscript", str(script)], capture_output=True, text=True, check=True, timeout=300).stdout
+    fresh, stored = json.loads(out), json.loads(script.with_suffix(".json").read_text())
+
+    def numeric(x) -> bool:
+        return x is None or (isinstance(x, (int, float)) and not isinstance(x, bool))
+
+    def walk(a, b, path):
+        if isinstance(b, dict):
+            assert isinstance(a, dict) and set(a) == set(b), f"{script.name}: keys differ at {path}"
+            for key in b:
+                walk(a[key], b[key], f"{path}.{key}")
+        elif isinstance(b, list) and all(numeric(x) for x in b):
+            assert isinstance(a, list) and len(a) == len(b) and all(numeric(x) for x in a), f"{script.name}: {path} differs"
+            close(_nan(a), _nan(b), f"{script.name}: {path}")
+        elif isinstance(b, list):
+            assert isinstance(a, list) and len(a) == len(b), f"{script.name}: {path} differs in length"
+            for i, (x, y) in enumerate(zip(a, b)):
+                walk(x, y, f"{path}[{i}]")
+        elif numeric(b) and b is not None:
+            assert numeric(a) and a is not None, f"{script.name}: {path} differs"
+            close(a, b, f"{script.name}: {path}")
+        else:
+            assert a == b, f"{script.name}: {path} differs ({a!r} vs {b!r})"
+
+    walk(fresh, stored, "")
 
 
 GLMM_CASES = {  # fixture data: zero-event trials, heterogeneity, the tau = 0 boundary, all-zero but one

@@ -87,10 +87,14 @@ def test_escalc_matches_metafor(tmp_path):
     proc = run("escalc", "RR", str(path))
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(proc.stdout.splitlines()))
+    assert [r["study"] for r in rows] == ["s1", "s2", "s3", "s4", "s5"]  # metafor keeps the double-zero study by default
+    assert "s3: no events in both arms; kept" in proc.stderr
+    np.testing.assert_allclose([float(r["yi"]) for r in rows], d["yi"], rtol=1e-9)
+    proc = run("escalc", "RR", str(path), "--drop00")
+    rows = list(csv.DictReader(proc.stdout.splitlines()))
     assert [r["study"] for r in rows] == ["s1", "s2", "s4", "s5"]
     assert "s3 dropped: no events in both arms" in proc.stderr
-    ref_y = [y for y in d["yi"] if y is not None]
-    np.testing.assert_allclose([float(r["yi"]) for r in rows], ref_y, rtol=1e-9)
+    np.testing.assert_allclose([float(r["yi"]) for r in rows], [y for y in d["yi_drop00"] if y is not None], rtol=1e-9)
 
 
 def test_escalc_unknown_measure_and_missing_columns(tmp_path):
@@ -98,3 +102,83 @@ def test_escalc_unknown_measure_and_missing_columns(tmp_path):
     assert run("escalc", "HR", str(path)).returncode == 2
     proc = run("escalc", "OR", str(path))
     assert proc.returncode == 1 and "missing column(s) bi, ci, di" in proc.stderr
+
+
+# --------------------------------------------------------------------------- the engine's methods, through the CLI
+
+REF_DIR = Path(__file__).parent / "reference"
+HET = json.loads((REF_DIR / "metafor_heterogeneity.json").read_text())
+REG = json.loads((REF_DIR / "metafor_regression.json").read_text())
+RARE = json.loads((REF_DIR / "metafor_rare_events.json").read_text())
+
+
+def meta_json(*args) -> dict:
+    proc = run("meta", *args, "--json")
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize(
+    "args,group,key",
+    [
+        (["--method", "ML", "--control", "metafor"], "fits_metafor", "ML_z"),
+        (["--method", "EB", "--knha"], "fits", "EB_knha"),
+        (["--method", "SJ"], "fits", "SJ_z"),
+        (["--method", "PM", "--knha", "--level", "90"], "fits_level90", "PM_knha"),
+    ],
+)
+def test_meta_estimators_control_and_level_match_metafor(bcg_csv, args, group, key):
+    out, ref = meta_json(str(bcg_csv), *args), REF["bcg_RR"][group][key]
+    for field in ("estimate", "se", "ci_lb", "ci_ub", "pi_lb", "pi_ub", "tau2", "i2", "q"):
+        np.testing.assert_allclose(out[field], ref[field], rtol=1e-6, err_msg=f"{args} {field}")
+
+
+def test_meta_q_profile_interval_and_influence_match_metafor(bcg_csv):
+    out = meta_json(str(bcg_csv), "--tau2-ci", "--influence")
+    ci = HET["bcg_RR"]["ci"]["REML_95"]
+    for key in ("tau2", "i2", "h2"):
+        np.testing.assert_allclose([out["tau2_ci"][key]["ci_lb"], out["tau2_ci"][key]["ci_ub"]], ci[key][1:], rtol=1e-6, err_msg=key)
+    inf = HET["bcg_RR"]["influence"]["REML_z_exact"]
+    for key in ("rstudent", "cook_d", "hat", "dffits"):
+        np.testing.assert_allclose(out["influence"][key], inf[key], rtol=1e-6, err_msg=key)
+
+
+def test_meta_regression_with_a_categorical_moderator_matches_metafor(tmp_path):
+    d = REG["bcg_alloc"]
+    path = write_csv(
+        tmp_path / "mods.csv",
+        ["study", "yi", "vi", "alloc"],
+        [(f"t{i}", repr(y), repr(v), a) for i, (y, v, a) in enumerate(zip(d["yi"], d["vi"], d["columns"]["alloc"]))],
+    )
+    out, ref = meta_json(str(path), "--mods", "alloc"), d["fits"]["exact_REML_z_95"]
+    assert out["names"] == ["intrcpt", "allocrandom", "allocsystematic"]
+    np.testing.assert_allclose(out["b"], ref["b"], rtol=1e-6)
+    np.testing.assert_allclose(out["se"], ref["se"], rtol=1e-6)
+    np.testing.assert_allclose([out["qm"], out["qm_pval"], out["tau2"]], [ref["QM"], ref["QMp"], ref["tau2"]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["MH", "PETO"])
+def test_meta_mantel_haenszel_and_peto_from_counts_match_metafor(tmp_path, method):
+    d = RARE["datasets"]["bcg"]
+    path = write_csv(
+        tmp_path / "arms.csv", ["study", "ai", "bi", "ci", "di"], [(s, *r) for s, *r in zip(d["labels"], d["ai"], d["bi"], d["ci"], d["di"])]
+    )
+    case = next(c for c in RARE["cases"] if c["dataset"] == "bcg" and c["method"] == method and c["measure"] == "OR" and c["level"] == 0.95)
+    out = meta_json(str(path), "--measure", "OR", "--method", method)
+    for field in ("estimate", "se", "ci_lb", "ci_ub", "q", "i2"):
+        np.testing.assert_allclose(out[field], case["result"][field], rtol=1e-6, err_msg=field)
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--egger"], "at least 10"),
+        (["--mods", "nope"], "--mods names column 'nope'"),
+        (["--method", "MH"], "--method MH works on arm-level counts"),
+        (["--level", "0"], "between 0 and 1"),
+    ],
+)
+def test_meta_refuses_with_a_reason(tmp_path, args, message):
+    path = write_csv(tmp_path / "five.csv", ["study", "yi", "vi"], [(f"s{i}", 0.1 * i, 0.05 + 0.01 * i) for i in range(5)])
+    proc = run("meta", str(path), *args)
+    assert proc.returncode == 1 and message in proc.stderr, proc.stderr

@@ -207,7 +207,7 @@ def controlled_risk_ratio(outcomes: pd.DataFrame, arms: pd.DataFrame, studies: p
     rows = []
     for sid, m, c, t in _paired_arms(outcomes, arms, measure, ["events", "total"]):
         a, n1, cc, n2 = int(m["events"]), int(m["total"]), int(c["events"]), int(c["total"])
-        es = meta_analysis.escalc("RR", ai=[a], bi=[n1 - a], ci=[cc], di=[n2 - cc])
+        es = meta_analysis.escalc("RR", ai=[a], bi=[n1 - a], ci=[cc], di=[n2 - cc], drop00=True)
         if not es.kept[0]:
             continue
         rows.append(

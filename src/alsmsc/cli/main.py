@@ -90,26 +90,43 @@ def _parser() -> argparse.ArgumentParser:
         help="delete _build/ (generated outputs, book HTML and the task state) and the executed chapters",
         description="Delete _build/ (generated outputs, book HTML and task state) and the chapters the build ran into book/NAME.ipynb.",
     )
+    from alsmsc.stats.names import CONTROLS, MEASURES, METHODS  # names only: the engine loads when a command runs
+
     m = sub.add_parser(
         "meta",
-        help="pool effect sizes from a CSV (study, yi, vi[, year]): FE, DL, REML or PM, Knapp-Hartung, prediction interval, "
-        "leave-one-out, cumulative; results agree with R's metafor",
-        description="Pool effect sizes. INPUT.csv has columns study, yi, vi and optionally year. Default method REML, as in metafor.",
+        help="meta-analysis of a CSV as R's metafor does it: every tau² estimator, Knapp-Hartung, prediction and Q-profile "
+        "intervals, leave-one-out, cumulative, influence, meta-regression, Egger's test, Mantel-Haenszel, Peto, GLMM",
+        description="Pool effect sizes. INPUT.csv has columns study, yi, vi (and year for --cumulative, moderator columns for "
+        "--mods), or arm-level columns with --measure (as for escalc). Defaults as in metafor: REML, z tests, 95%%; "
+        "iterative estimators converge exactly unless --control metafor.",
     )
     m.add_argument("input", metavar="INPUT.csv")
-    m.add_argument("--method", default="REML", type=str.upper, choices=["REML", "DL", "PM", "FE"])
+    m.add_argument("--method", default="REML", type=str.upper, choices=[*METHODS, "MH", "PETO", "GLMM"])
+    m.add_argument("--measure", type=str.upper, choices=MEASURES, help="compute yi, vi from arm-level columns first (needed for MH, PETO, GLMM)")
+    m.add_argument("--drop00", action="store_true", help="with --measure: drop studies with no events (or only events) in both arms")
     m.add_argument("--knha", action="store_true", help="Knapp-Hartung standard errors and t-based intervals")
+    m.add_argument("--level", default="95", metavar="LEVEL", help="confidence level, 95 or 0.95 (default 95)")
+    m.add_argument(
+        "--control", default="exact", choices=CONTROLS, help="exact: iterate to the optimum (default); metafor: stop where metafor's defaults stop"
+    )
     m.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     m.add_argument("--leave-one-out", action="store_true", help="add the leave-one-out results")
     m.add_argument("--cumulative", action="store_true", help="add the cumulative results ordered by the year column")
+    m.add_argument("--tau2-ci", action="store_true", help="Q-profile confidence intervals for tau², tau, I² and H²")
+    m.add_argument("--influence", action="store_true", help="influence diagnostics: studentised residuals, Cook's distance, hat values")
+    m.add_argument("--mods", type=lambda s: [c.strip() for c in s.split(",") if c.strip()], default=[], metavar="COL[,COL]",
+                   help="meta-regression on these columns (numbers as they are, text as categories) with an omnibus test")  # fmt: skip
+    m.add_argument("--egger", action="store_true", help="Egger's regression test (refused below 10 studies)")
+    m.add_argument("--funnel", action="store_true", help="funnel plot data in the JSON output (refused below 10 studies)")
     e = sub.add_parser(
         "escalc",
-        help="compute effect sizes yi, vi from arm-level columns (MD, SMD, ROM, RR, OR, RD, PLO), as metafor names them",
+        help="compute effect sizes yi, vi from arm-level columns, as metafor names them",
         description="Compute yi and vi per study. Columns: study plus m1i, sd1i, n1i, m2i, sd2i, n2i (MD, SMD, ROM); "
-        "ai, bi, ci, di (RR, OR, RD); xi, ni (PLO). Writes CSV (study, yi, vi) to standard output.",
+        "ai, bi, ci, di (RR, OR, RD); xi, ni (PR, PLO, PAS, PFT). Writes CSV (study, yi, vi) to standard output.",
     )
-    e.add_argument("measure", metavar="MEASURE", help="MD, SMD, ROM, RR, OR, RD or PLO")
+    e.add_argument("measure", metavar="MEASURE", help=", ".join(MEASURES))
     e.add_argument("input", metavar="INPUT.csv")
+    e.add_argument("--drop00", action="store_true", help="drop studies with no events (or only events) in both arms, as metafor's drop00=TRUE")
     ns = sub.add_parser(
         "new-study",
         help="add a correctly shaped record (fill what you read; the rest is marked not reported) and validate it",

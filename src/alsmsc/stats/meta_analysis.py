@@ -7,11 +7,17 @@ method against metafor's own output to 1e-6 relative, from stored reference valu
 
 Conventions as in metafor's ``escalc`` and ``rma``:
 - ``escalc`` measures: MD, SMD (Hedges' g, exact small-sample correction), ROM (log ratio of means), RR and OR (log
-  scale), RD, PLO (logit of a proportion). For RR, OR, RD and PLO, 1/2 is added to every cell of a study that has a zero
-  cell (``to="only0"``; also for RD); for RR and OR, a study with no events in either arm (or events in every participant of both
-  arms) is dropped with a message.
-- ``rma`` methods: FE (common effect), DL, REML, PM; ``knha=True`` uses the Knapp-Hartung standard error and t
-  quantiles with k-1 degrees of freedom, for the confidence and the prediction interval.
+  scale), RD, and single proportions PR (raw), PLO (logit), PAS (arcsine square root) and PFT (Freeman-Tukey double
+  arcsine). For RR, OR, RD, PR and PLO, 1/2 is added to every cell of a study that has a zero cell (``add=1/2,
+  to="only0"``); PAS and PFT need no correction (metafor's ``add=0`` for them). A study with no events in either arm (or
+  events in every participant of both arms) is kept, as metafor's ``drop00=FALSE`` keeps it; ``drop00=True`` drops it
+  with a message (the Cochrane Handbook's convention, which the review's own synthesis uses).
+- ``rma`` methods: FE (common effect), DL, HE, SJ, ML, REML, EB, PM; ``knha=True`` uses the Knapp-Hartung standard
+  error and t quantiles with k-1 degrees of freedom, for the confidence and the prediction interval; ``level`` sets the
+  confidence level of every interval.
+- Iterative estimators (ML, REML, EB: Fisher scoring; PM: Brent's root finder) converge to the optimum by default
+  (``control="exact"``: relative change below 1e-10). ``control="metafor"`` stops where metafor's defaults stop
+  (``threshold=1e-5``, ``maxiter=100``, uniroot ``tol=.Machine$double.eps^0.25``), to reproduce its printed output.
 - I² and H² for random-effects models use metafor's "typical within-study variance"; for FE they come from Q.
 """
 
@@ -22,16 +28,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import special
 
-METHODS = ("FE", "DL", "REML", "PM")
-MEASURES = ("MD", "SMD", "ROM", "RR", "OR", "RD", "PLO")
-CONTINUOUS = ("MD", "SMD", "ROM")
-TWO_BY_TWO = ("RR", "OR", "RD")
+from alsmsc.stats import distributions as dist
+from alsmsc.stats.errors import MetaError
+from alsmsc.stats.names import CONTINUOUS, CONTROLS, MEASURES, METHODS, PROPORTIONS, TWO_BY_TWO
+from alsmsc.stats.roots import uniroot
 
-
-class MetaError(ValueError):
-    """Input that cannot be meta-analysed; the message says what is wrong and what is allowed."""
+__all__ = ["CONTINUOUS", "CONTROLS", "MEASURES", "METHODS", "PROPORTIONS", "TWO_BY_TWO", "MetaError"]  # re-exported
 
 
 # --------------------------------------------------------------------------- effect sizes
@@ -85,8 +89,10 @@ def escalc(
     xi=None,
     ni=None,
     study_labels: Sequence[str] | None = None,
+    drop00: bool = False,
 ) -> EffectSizes:
-    """Effect sizes yi and sampling variances vi, named and computed as metafor's ``escalc`` does."""
+    """Effect sizes yi and sampling variances vi, named and computed as metafor's ``escalc`` does (its defaults
+    ``add=1/2, to="only0", drop00=FALSE``; ``drop00=True`` drops double-zero studies)."""
     measure = measure.upper()
     if measure not in MEASURES:
         raise MetaError(f"unknown measure {measure!r}; allowed: {', '.join(MEASURES)}")
@@ -117,19 +123,30 @@ def escalc(
             yi = np.log(m1 / m2)
             vi = sd1**2 / (n1 * m1**2) + sd2**2 / (n2 * m2**2)
         return EffectSizes(yi, vi, measure, np.ones(k, bool), messages)
-    if measure == "PLO":
+    if measure in PROPORTIONS:
         if xi is None or ni is None:
-            raise MetaError("PLO needs columns xi (events) and ni (participants)")
+            raise MetaError(f"{measure} needs columns xi (events) and ni (participants)")
         x = _arr("xi", xi)
         n = _arr("ni", ni, len(x))
         _check_counts(xi=x, ni=n)
+        if (n <= 0).any():
+            raise MetaError(f"ni must be at least 1 (study {np.flatnonzero(n <= 0)[0] + 1})")
         if (x > n).any():
             raise MetaError(f"xi exceeds ni in study {np.flatnonzero(x > n)[0] + 1}")
-        zero = (x == 0) | (x == n)
-        x = np.where(zero, x + 0.5, x)
-        n = np.where(zero, n + 1.0, n)
-        yi = np.log(x / (n - x))
-        vi = 1 / x + 1 / (n - x)
+        if measure in ("PR", "PLO"):  # add = 1/2 to both cells of a study with a zero cell; PAS and PFT take no correction
+            zero = (x == 0) | (x == n)
+            x = np.where(zero, x + 0.5, x)
+            n = np.where(zero, n + 1.0, n)
+        p = x / n
+        if measure == "PR":
+            yi, vi = p, p * (1 - p) / n
+        elif measure == "PLO":
+            yi, vi = np.log(x / (n - x)), 1 / x + 1 / (n - x)
+        elif measure == "PAS":
+            yi, vi = np.arcsin(np.sqrt(p)), 1 / (4 * n)
+        else:  # PFT
+            yi = 0.5 * (np.arcsin(np.sqrt(x / (n + 1))) + np.arcsin(np.sqrt((x + 1) / (n + 1))))
+            vi = 1 / (4 * n + 2)
         return EffectSizes(yi, vi, measure, np.ones(len(yi), bool), messages)
     if any(v is None for v in (ai, bi, ci, di)):
         raise MetaError(f"{measure} needs columns ai, bi, ci, di (events and non-events in arms 1 and 2)")
@@ -138,17 +155,17 @@ def escalc(
     b, c, d = (_arr(n, v, k) for n, v in (("bi", bi), ("ci", ci), ("di", di)))
     _check_counts(ai=a, bi=b, ci=c, di=d)
     keep = np.ones(k, bool)
-    if measure in ("RR", "OR"):
-        both_none = (a == 0) & (c == 0)
-        both_all = (b == 0) & (d == 0)
-        keep = ~(both_none | both_all)
-        for i in np.flatnonzero(~keep):
-            label = study_labels[i] if study_labels is not None else f"study {i + 1}"
-            messages.append(
-                f"{label} dropped: {'no events' if both_none[i] else 'every participant had the event'} in both arms, "
-                f"so it carries no information on the {measure}"
-            )
-        a, b, c, d = a[keep], b[keep], c[keep], d[keep]
+    both_none = (a == 0) & (c == 0)
+    both_all = (b == 0) & (d == 0)
+    for i in np.flatnonzero(both_none | both_all):
+        label = study_labels[i] if study_labels is not None else f"study {i + 1}"
+        what = "no events" if both_none[i] else "every participant had the event"
+        if drop00:
+            keep[i] = False
+            messages.append(f"{label} dropped: {what} in both arms, so it carries no information on the {measure}")
+        else:
+            messages.append(f"{label}: {what} in both arms; kept with 1/2 added to each cell, as metafor does (drop00=True drops it)")
+    a, b, c, d = a[keep], b[keep], c[keep], d[keep]
     if (a + b == 0).any() or (c + d == 0).any():
         raise MetaError("each arm needs at least one participant (ai + bi > 0 and ci + di > 0)")
     zero = (a == 0) | (b == 0) | (c == 0) | (d == 0)
@@ -192,6 +209,8 @@ class MetaResult:
     q_df: int
     q_pval: float
     weights: list[float]  # percent
+    level: float = 0.95
+    control: str = "exact"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -220,6 +239,37 @@ def _q_stat(y, w):
     return float(np.sum(w * (y - mu) ** 2))
 
 
+# metafor's control defaults (rma.uni): threshold for Fisher scoring, tol for uniroot, tau2.max for the PM bracket.
+THRESHOLD = 1e-5
+TOL = np.finfo(float).eps ** 0.25
+TAU2_MAX = 100.0
+MAX_ITER = 100
+# control="exact": stop when tau² changes by less than REL_TOL of itself (or of a floor far below any sampling variance).
+REL_TOL = 1e-10
+EXACT_MAX_ITER = 10_000
+
+
+@dataclass(frozen=True)
+class _Control:
+    exact: bool
+    threshold: float
+    max_iter: int
+
+
+def _control(control: str, v: np.ndarray) -> _Control:
+    if control not in CONTROLS:
+        raise MetaError(f"unknown control {control!r}; allowed: {', '.join(CONTROLS)}")
+    if control == "metafor":
+        return _Control(False, THRESHOLD, MAX_ITER)
+    return _Control(True, REL_TOL * 1e-6 * float(np.mean(v)), EXACT_MAX_ITER)
+
+
+def _converged(change: float, t2: float, ctl: _Control) -> bool:
+    if ctl.exact:
+        return change <= max(REL_TOL * abs(t2), ctl.threshold)
+    return change <= ctl.threshold
+
+
 def tau2_dl(y, v) -> float:
     w = 1 / v
     q = _q_stat(y, w)
@@ -227,17 +277,20 @@ def tau2_dl(y, v) -> float:
     return max(0.0, (q - (len(y) - 1)) / c)
 
 
-# metafor's control defaults (rma.uni): threshold for Fisher scoring, tol for uniroot, tau2.max for the PM bracket.
-THRESHOLD = 1e-5
-TOL = np.finfo(float).eps ** 0.25
-TAU2_MAX = 100.0
-
-
 def tau2_he(y, v) -> float:
-    """Hedges' estimator (metafor's starting value for REML): var(y) - mean(v), not truncated."""
+    """Hedges' estimator: var(y) - mean(v), not truncated (metafor's starting value for ML, REML, EB)."""
     k = len(y)
     rss = np.sum((y - y.mean()) ** 2)
     return float((rss - (k - 1) / k * v.sum()) / (k - 1))
+
+
+def tau2_sj(y, v) -> float:
+    """Sidik-Jonkman: one step from the start tau²₀ = mean((y - ȳ)²), metafor's default tau2.init."""
+    t0 = float(np.mean((y - y.mean()) ** 2))
+    if t0 <= 0:
+        raise MetaError("Sidik-Jonkman needs effect sizes that are not all equal (its starting value is their variance)")
+    w = 1 / (v + t0)
+    return max(0.0, t0 * _q_stat(y, w) / (len(y) - 1))
 
 
 def _tau2_max(y) -> float:
@@ -246,11 +299,12 @@ def _tau2_max(y) -> float:
     return max(TAU2_MAX, 10 * mad**2)
 
 
-def tau2_pm(y, v, tol: float = TOL, tau2_max: float | None = None) -> float:
-    """Paule-Mandel: the tau² where the generalised Q equals k-1, found as metafor does (Brent's method on
-    [0, tau2_max] with R's uniroot tolerance; scipy's brentq with xtol=tol, rtol=4 eps stops where R's zeroin does)."""
+def tau2_pm(y, v, tol: float = TOL, tau2_max: float | None = None, control: str = "exact") -> float:
+    """Paule-Mandel: the tau² where the generalised Q equals k-1, found on [0, tau2_max] with R's uniroot as metafor
+    does; ``control="metafor"`` stops at uniroot's tolerance, exact runs it to machine precision."""
     df = len(y) - 1
     tau2_max = _tau2_max(y) if tau2_max is None else tau2_max
+    ctl = _control(control, v)
 
     def excess(t2):
         return _q_stat(y, 1 / (v + t2)) - df
@@ -259,49 +313,107 @@ def tau2_pm(y, v, tol: float = TOL, tau2_max: float | None = None) -> float:
         return 0.0
     if excess(tau2_max) > 0:
         raise MetaError(f"Paule-Mandel: tau² exceeds {tau2_max}; the effect sizes are too heterogeneous for this bracket")
-    return float(optimize.brentq(excess, 0.0, tau2_max, xtol=tol, rtol=4 * np.finfo(float).eps, maxiter=100))
+    root, _ = uniroot(excess, 0.0, tau2_max, tol=ctl.threshold if ctl.exact else tol, maxiter=1000 if ctl.exact else MAX_ITER)
+    return float(root)
+
+
+def _loglik(y, v, t2, method: str) -> float:
+    """ML or REML log-likelihood of the intercept-only model at tau² (metafor's ll0check compares them)."""
+    w = 1 / (v + t2)
+    mu = np.sum(w * y) / w.sum()
+    rss = np.sum(w * (y - mu) ** 2)
+    if method == "ML":
+        return float(-0.5 * len(y) * np.log(2 * np.pi) - 0.5 * np.sum(np.log(v + t2)) - 0.5 * rss)
+    return float(-0.5 * (len(y) - 1) * np.log(2 * np.pi) - 0.5 * np.sum(np.log(v + t2)) - 0.5 * np.log(w.sum()) - 0.5 * rss)
 
 
 def _reml_loglik(y, v, t2) -> float:
+    return _loglik(y, v, t2, "REML")
+
+
+def _fisher_step(y, v, t2: float, method: str) -> float:
+    """One Fisher-scoring step for ML, REML or EB, with P = W - w wᵀ / Σw written out for an intercept-only model."""
     w = 1 / (v + t2)
-    mu = np.sum(w * y) / w.sum()
-    return float(-0.5 * (len(y) - 1) * np.log(2 * np.pi) - 0.5 * np.sum(np.log(v + t2)) - 0.5 * np.log(w.sum()) - 0.5 * np.sum(w * (y - mu) ** 2))
+    sw = w.sum()
+    mu = np.sum(w * y) / sw
+    py = w * (y - mu)  # P y
+    if method == "ML":
+        return float((np.sum(py**2) - sw) / np.sum(w**2))
+    if method == "EB":
+        k = len(y)
+        return float((np.sum(w * (y - mu) ** 2) * k / (k - 1) - k) / sw)
+    sw2 = np.sum(w**2)
+    tr_p = sw - sw2 / sw
+    tr_pp = sw2 - 2 * np.sum(w**3) / sw + (sw2 / sw) ** 2
+    return float((np.sum(py**2) - tr_p) / tr_pp)
 
 
-def tau2_reml(y, v, threshold: float = THRESHOLD, max_iter: int = 100) -> float:
-    """REML by Fisher scoring exactly as metafor: start at max(0, HE), halve a step that would go below 0, stop when
-    tau² changes by at most ``threshold``; then metafor's check that tau² = 0 is not more likely."""
+def tau2_fisher(y, v, method: str = "REML", control: str = "exact", threshold: float | None = None, max_iter: int | None = None) -> float:
+    """ML, REML or EB by Fisher scoring as metafor does: start at max(0, HE), halve a step that would go below 0, stop
+    on a small change; then metafor's check that tau² = 0 is not more likely (ML and REML)."""
+    ctl = _control(control, v)
+    if threshold is not None or max_iter is not None:
+        ctl = _Control(False, THRESHOLD if threshold is None else threshold, MAX_ITER if max_iter is None else max_iter)
     t2 = max(0.0, tau2_he(y, v))
-    change, it = threshold + 1, 0
-    while change > threshold:
+    it = 0
+    while True:
         it += 1
         old = t2
-        w = 1 / (v + t2)
-        sw = w.sum()
-        mu = np.sum(w * y) / sw
-        py = w * (y - mu)  # P y
-        tr_p = sw - np.sum(w**2) / sw
-        tr_pp = np.sum(w**2) - 2 * np.sum(w**3) / sw + (np.sum(w**2) / sw) ** 2
-        adj = (np.sum(py**2) - tr_p) / tr_pp
+        adj = _fisher_step(y, v, t2, method)
         while t2 + adj < 0:
             adj /= 2
         t2 = t2 + adj
-        change = abs(old - t2)
-        if it > max_iter:
-            raise MetaError(f"REML (Fisher scoring) did not converge in {max_iter} iterations; try method DL or PM")
-    if t2 > threshold and _reml_loglik(y, v, 0.0) - _reml_loglik(y, v, t2) > TOL:
+        if _converged(abs(old - t2), t2, ctl):
+            break
+        if it > ctl.max_iter:
+            raise MetaError(f"{method} (Fisher scoring) did not converge in {ctl.max_iter} iterations; try method DL or PM")
+    if ctl.exact and t2 <= ctl.threshold * 1e6 and _fisher_step(y, v, 0.0, method) <= 0:
+        t2 = 0.0  # halving steps only approach the boundary; the score at 0 says the optimum is there
+    if method in ("ML", "REML") and t2 > ctl.threshold and _loglik(y, v, 0.0, method) - _loglik(y, v, t2, method) > TOL:
         t2 = 0.0  # metafor's ll0check: a local maximum below the likelihood at tau² = 0
-    return float(t2)
+    return float(max(0.0, t2))
 
 
-def rma(yi, vi, method: str = "REML", knha: bool = False, level: float = 0.95) -> MetaResult:
-    """Pool effect sizes (metafor's ``rma(yi, vi, method=..., test='knha' if knha else 'z')``)."""
+def tau2_reml(y, v, threshold: float = THRESHOLD, max_iter: int = MAX_ITER) -> float:
+    """REML with metafor's default iterations (kept for callers that pass metafor's threshold)."""
+    return tau2_fisher(y, v, "REML", threshold=threshold, max_iter=max_iter)
+
+
+def tau2_estimate(y, v, method: str = "REML", control: str = "exact") -> float:
+    """tau² by ``method`` (one of METHODS)."""
+    if method == "FE":
+        return 0.0
+    if method == "DL":
+        return tau2_dl(y, v)
+    if method == "HE":
+        return max(0.0, tau2_he(y, v))
+    if method == "SJ":
+        return tau2_sj(y, v)
+    if method == "PM":
+        return tau2_pm(y, v, control=control)
+    if method in ("ML", "REML", "EB"):
+        return tau2_fisher(y, v, method, control)
+    raise MetaError(f"unknown method {method!r}; allowed: {', '.join(METHODS)}")
+
+
+def _check_level(level: float) -> float:
+    level = float(level)
+    if level > 1 and level < 100:
+        level /= 100  # metafor accepts 95 as well as 0.95
+    if not 0 < level < 1:
+        raise MetaError(f"confidence level {level!r} must lie between 0 and 1 (for example 0.95) or between 1 and 100 (95)")
+    return level
+
+
+def rma(yi, vi, method: str = "REML", knha: bool = False, level: float = 0.95, control: str = "exact") -> MetaResult:
+    """Pool effect sizes (metafor's ``rma(yi, vi, method=..., test='knha' if knha else 'z', level=...)``)."""
     method = method.upper()
     if method not in METHODS:
         raise MetaError(f"unknown method {method!r}; allowed: {', '.join(METHODS)}")
+    level = _check_level(level)
     y, v = _validate(yi, vi)
     k = len(y)
-    tau2 = {"FE": lambda: 0.0, "DL": lambda: tau2_dl(y, v), "PM": lambda: tau2_pm(y, v), "REML": lambda: tau2_reml(y, v)}[method]()
+    tau2 = tau2_estimate(y, v, method, control)
     w = 1 / (v + tau2)
     sw = w.sum()
     mu = float(np.sum(w * y) / sw)
@@ -309,17 +421,17 @@ def rma(yi, vi, method: str = "REML", knha: bool = False, level: float = 0.95) -
     wf = 1 / v
     q = _q_stat(y, wf)
     df = k - 1
-    q_pval = float(stats.chi2.sf(q, df))
+    q_pval = float(dist.chi2_sf(q, df))
     if knha:
         s2 = float(np.sum(w * (y - mu) ** 2) / df)
         se = math.sqrt(s2 / sw)
-        crit = float(stats.t.ppf(1 - (1 - level) / 2, df))
+        crit = dist.two_sided_crit(level, df)
         stat = mu / se
-        pval = float(2 * stats.t.sf(abs(stat), df))
+        pval = float(2 * dist.t_sf(abs(stat), df))
     else:
-        crit = float(stats.norm.ppf(1 - (1 - level) / 2))
+        crit = dist.two_sided_crit(level)
         stat = mu / se
-        pval = float(2 * stats.norm.sf(abs(stat)))
+        pval = float(2 * dist.norm_sf(abs(stat)))
     pi_half = crit * math.sqrt(se**2 + tau2)
     if method == "FE":
         i2 = max(0.0, (q - df) / q) * 100 if q > 0 else 0.0
@@ -347,50 +459,76 @@ def rma(yi, vi, method: str = "REML", knha: bool = False, level: float = 0.95) -
         q_df=df,
         q_pval=q_pval,
         weights=list((100 * w / sw).astype(float)),
+        level=level,
+        control=control,
     )
 
 
-def leave_one_out(yi, vi, method: str = "REML", knha: bool = False, labels: Sequence[str] | None = None) -> list[dict]:
-    """The pooled result with each study left out in turn (needs k >= 3)."""
+LOO_FIELDS = ("k", "estimate", "se", "stat", "pval", "ci_lb", "ci_ub", "pi_lb", "pi_ub", "tau2", "i2", "h2", "q", "q_pval")
+
+
+def leave_one_out(
+    yi, vi, method: str = "REML", knha: bool = False, labels: Sequence[str] | None = None, level: float = 0.95, control: str = "exact"
+) -> list[dict]:
+    """The pooled result with each study left out in turn, with the columns of metafor's ``leave1out()`` (estimate,
+    se, z or t, p, CI, Q, p, tau², I², H²) and the prediction interval (needs k >= 3)."""
     y, v = _validate(yi, vi, min_k=3)
     labels = list(labels) if labels is not None else [str(i + 1) for i in range(len(y))]
     out = []
     for i in range(len(y)):
         keep = np.arange(len(y)) != i
-        r = rma(y[keep], v[keep], method, knha)
-        out.append(
-            {
-                "omitted": labels[i],
-                **{k: getattr(r, k) for k in ("k", "estimate", "se", "ci_lb", "ci_ub", "pi_lb", "pi_ub", "tau2", "i2", "q", "q_pval")},
-            }
-        )
+        r = rma(y[keep], v[keep], method, knha, level, control)
+        out.append({"omitted": labels[i], **{k: getattr(r, k) for k in LOO_FIELDS}})
     return out
 
 
-def cumulative(yi, vi, order: Sequence, method: str = "REML", knha: bool = False, labels: Sequence[str] | None = None) -> list[dict]:
+def cumulative(
+    yi,
+    vi,
+    order: Sequence,
+    method: str = "REML",
+    knha: bool = False,
+    labels: Sequence[str] | None = None,
+    level: float = 0.95,
+    control: str = "exact",
+) -> list[dict]:
     """Pooled results as studies are added in ``order`` (e.g. year; ties keep input order); starts at k = 1, as
     metafor's ``cumul()`` does: the first row is the first study alone (tau² 0, a normal-theory interval even with
     Knapp-Hartung, which has no degrees of freedom at k = 1)."""
     y, v = _validate(yi, vi)
+    level = _check_level(level)
     idx = np.argsort(np.asarray(order), kind="stable")
     labels = list(labels) if labels is not None else [str(i + 1) for i in range(len(y))]
     first, se = float(y[idx[0]]), math.sqrt(float(v[idx[0]]))
-    half = float(stats.norm.ppf(0.975)) * se
+    half = dist.two_sided_crit(level) * se
     out = [
         {
             "added": labels[idx[0]],
             "order": np.asarray(order)[idx[0]].item(),
-            **dict(k=1, estimate=first, se=se, ci_lb=first - half, ci_ub=first + half, pi_lb=first - half, pi_ub=first + half, tau2=0.0, i2=0.0),
+            **dict(
+                k=1,
+                estimate=first,
+                se=se,
+                stat=first / se,
+                pval=float(2 * dist.norm_sf(abs(first / se))),
+                ci_lb=first - half,
+                ci_ub=first + half,
+                pi_lb=first - half,
+                pi_ub=first + half,
+                tau2=0.0,
+                i2=0.0,
+                h2=1.0,
+            ),
         }
     ]
     for j in range(2, len(y) + 1):
         sel = idx[:j]
-        r = rma(y[sel], v[sel], method, knha)
+        r = rma(y[sel], v[sel], method, knha, level, control)
         out.append(
             {
                 "added": labels[idx[j - 1]],
                 "order": np.asarray(order)[idx[j - 1]].item(),
-                **{k: getattr(r, k) for k in ("k", "estimate", "se", "ci_lb", "ci_ub", "pi_lb", "pi_ub", "tau2", "i2")},
+                **{k: getattr(r, k) for k in ("k", "estimate", "se", "stat", "pval", "ci_lb", "ci_ub", "pi_lb", "pi_ub", "tau2", "i2", "h2")},
             }
         )
     return out
@@ -404,7 +542,7 @@ class SubgroupResult:
     p_between: float
 
 
-def subgroups(yi, vi, groups: Sequence[str], method: str = "REML", knha: bool = False) -> SubgroupResult:
+def subgroups(yi, vi, groups: Sequence[str], method: str = "REML", knha: bool = False, control: str = "exact") -> SubgroupResult:
     """Separate pooled estimates per subgroup and a test for subgroup differences.
 
     The test is the Q statistic of a common-effect meta-analysis of the subgroup estimates (the approach of the
@@ -418,14 +556,14 @@ def subgroups(yi, vi, groups: Sequence[str], method: str = "REML", knha: bool = 
     for name in sorted(set(g.tolist()), key=str):
         sel = g == name
         if sel.sum() >= 2:
-            results[str(name)] = rma(y[sel], v[sel], method, knha)
+            results[str(name)] = rma(y[sel], v[sel], method, knha, control=control)
     if len(results) < 2:
         raise MetaError("a subgroup analysis needs at least 2 subgroups with 2 or more studies each")
     est = np.array([r.estimate for r in results.values()])
     var = np.array([r.se**2 for r in results.values()])
     qb = _q_stat(est, 1 / var)
     dfb = len(results) - 1
-    return SubgroupResult(results, qb, dfb, float(stats.chi2.sf(qb, dfb)))
+    return SubgroupResult(results, qb, dfb, float(dist.chi2_sf(qb, dfb)))
 
 
 # --------------------------------------------------------------------------- rare events: logistic-normal model
@@ -516,7 +654,7 @@ def rma_glmm_plo(xi, ni, nagq: int = 7, level: float = 0.95) -> GlmmResult:
     if fe.fun <= best.fun + 1e-9:
         tau, mu = 0.0, float(fe.x)
     se = _glmm_se(deviance, tau, mu)
-    crit = float(stats.norm.ppf(1 - (1 - level) / 2))
+    crit = dist.two_sided_crit(_check_level(level))
     pi_half = crit * math.sqrt(se**2 + tau**2)
     return GlmmResult(
         k=len(x),
