@@ -227,3 +227,31 @@ def test_animal_survival_says_in_experiments_what_is_missing_when_it_cannot_pool
     assert c.reason == "only 1 experiment reports mean survival with its dispersion and group sizes; pooling needs at least 2"
     none = synthesis.pool(synthesis.animal_survival(FIXTURE[FIXTURE["study_id"] == "FixC2003"], STUDIES))
     assert none.reason.startswith("no experiment reports mean survival")
+
+
+def test_subgroups_are_also_tested_as_a_meta_regression_with_one_tau2():
+    """The grouping as a model (metafor's rma(yi, vi, mods = ~ factor(route))) with its omnibus test; a subgroup of one
+    experiment still counts in the model. Fixture effect sizes, not evidence."""
+    import pandas as pd
+
+    from alsmsc.stats import regression
+
+    rows = pd.DataFrame(
+        {
+            "study": ["F1#1", "F2#1", "F3#1", "F4#1", "F5#1", "F6#1"],
+            "yi": [0.10, 0.25, 0.05, 0.40, 0.32, 0.12],
+            "vi": [0.010, 0.020, 0.015, 0.012, 0.030, 0.020],
+            "route": ["intravenous", "intravenous", "intrathecal", "intrathecal", "intrathecal", "intramuscular"],
+            "timing": ["presymptomatic"] * 6,
+            "source": ["bone_marrow"] * 3 + ["adipose"] * 3,
+        }
+    )
+    c = synthesis.Comparison("fixture", "fixture", "ROM", "log ratio", rows)
+    table = synthesis.survival_subgroups(c).set_index("Grouped by")
+    x, names = regression.moderator_matrix(rows["route"].tolist(), name="route")
+    fit = regression.rma_mods(rows["yi"], rows["vi"], x, names=names, method=synthesis.DEFAULT.tau2_method, knha=synthesis.DEFAULT.knha)
+    assert fit.qm_df[0] == 2  # three routes, the intramuscular one a single experiment
+    route = set(table.loc[["Route"], "Meta-regression (one tau²)"])
+    test = "F(2, 3)" if synthesis.DEFAULT.knha else "QM(2)"
+    assert route == {f"{test} = {fit.qm:.2f}, p = {synthesis.fmt.p_value(fit.qm_pval)}"}
+    assert set(table.loc[["Timing"], "Meta-regression (one tau²)"]) == {synthesis.fmt.MISSING}  # one timing: nothing to test

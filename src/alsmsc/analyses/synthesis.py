@@ -450,6 +450,7 @@ def survival_subgroups(c: Comparison) -> pd.DataFrame:
                     "Ratio of mean survival": fmt.MISSING,
                     "95% CI": fmt.MISSING,
                     "Test for subgroup differences": "not done: no experiment gives mean, dispersion and n",
+                    "Meta-regression (one tau²)": fmt.MISSING,
                 }
             )
             continue
@@ -464,9 +465,11 @@ def survival_subgroups(c: Comparison) -> pd.DataFrame:
                     "Ratio of mean survival": fmt.MISSING,
                     "95% CI": fmt.MISSING,
                     "Test for subgroup differences": f"not done: {exc}",
+                    "Meta-regression (one tau²)": fmt.MISSING,
                 }
             )
             continue
+        model = _moderator_test(c, col)
         m = measure("ROM")
         for name, r in sub.groups.items():
             est, lo, hi = m.to_reader([r.estimate, r.ci_lb, r.ci_ub])
@@ -478,9 +481,24 @@ def survival_subgroups(c: Comparison) -> pd.DataFrame:
                     "Ratio of mean survival": fmt.effect(m, est),
                     "95% CI": f"{fmt.effect(m, lo)} to {fmt.effect(m, hi)}",
                     "Test for subgroup differences": f"Q = {sub.q_between:.2f}, df = {sub.df_between}, p = {fmt.p_value(sub.p_between)}",
+                    "Meta-regression (one tau²)": model,
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _moderator_test(c: Comparison, col: str) -> str:
+    """The same grouping as a meta-regression with one tau² across subgroups and its omnibus test (metafor's
+    ``rma(yi, vi, mods = ~ factor(col))``: QM, or F under Knapp-Hartung); every experiment counts, also a subgroup of one."""
+    from alsmsc.stats import regression
+
+    try:
+        x, names = regression.moderator_matrix(c.rows[col].astype(str).tolist(), name=col)
+        fit = regression.rma_mods(c.rows["yi"], c.rows["vi"], x, names=names, method=c.settings.tau2_method, knha=c.settings.knha)
+    except meta_analysis.MetaError as exc:
+        return f"not done: {exc}"
+    df = ", ".join(str(d) for d in fit.qm_df if d is not None)
+    return f"{'F' if c.settings.knha else 'QM'}({df}) = {fit.qm:.2f}, p = {fmt.p_value(fit.qm_pval)}"
 
 
 def pool_proportions(comparison: Comparison, settings: Settings = DEFAULT) -> Comparison:
