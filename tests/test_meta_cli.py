@@ -182,3 +182,14 @@ def test_meta_refuses_with_a_reason(tmp_path, args, message):
     path = write_csv(tmp_path / "five.csv", ["study", "yi", "vi"], [(f"s{i}", 0.1 * i, 0.05 + 0.01 * i) for i in range(5)])
     proc = run("meta", str(path), *args)
     assert proc.returncode == 1 and message in proc.stderr, proc.stderr
+
+
+def test_meta_glmm_for_odds_ratios_matches_metafor(tmp_path):
+    """The logistic-normal model on 2x2 counts (metafor's rma.glmm, UM.FS), where glmer converged (bcg)."""
+    d = json.loads((REF_DIR / "metafor_glmm.json").read_text())["bcg"]
+    path = write_csv(
+        tmp_path / "arms.csv", ["study", "ai", "bi", "ci", "di"], [(f"t{i}", *r) for i, r in enumerate(zip(d["ai"], d["bi"], d["ci"], d["di"]))]
+    )
+    out, ref = meta_json(str(path), "--measure", "OR", "--method", "GLMM"), d["fits"]["UM.FS"]
+    np.testing.assert_allclose([out["estimate"], out["tau2"]], [ref["estimate"], ref["tau2"]], rtol=1e-4)
+    np.testing.assert_allclose(out["se"], ref["se"], rtol=1e-4)

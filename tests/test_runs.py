@@ -70,7 +70,7 @@ def test_a_run_does_not_overwrite_a_folder_that_is_not_a_run(tmp_path: Path):
 
 
 def test_settings_refuse_values_outside_the_model():
-    with pytest.raises(ValueError, match="tau2_method 'XX' is not one of FE, DL, REML, PM"):
+    with pytest.raises(ValueError, match="tau2_method 'XX' is not one of FE, DL, HE, SJ, ML, REML, EB, PM"):
         synthesis.Settings(tau2_method="XX")
     with pytest.raises(ValueError, match="min_studies 1 must be a whole number of at least 2"):
         synthesis.Settings(min_studies=1)
