@@ -255,3 +255,25 @@ def test_subgroups_are_also_tested_as_a_meta_regression_with_one_tau2():
     test = "F(2, 3)" if synthesis.DEFAULT.knha else "QM(2)"
     assert route == {f"{test} = {fit.qm:.2f}, p = {synthesis.fmt.p_value(fit.qm_pval)}"}
     assert set(table.loc[["Timing"], "Meta-regression (one tau²)"]) == {synthesis.fmt.MISSING}  # one timing: nothing to test
+
+
+def test_small_study_effects_are_tested_only_from_ten_studies():
+    """Egger's test runs on an analysis with 10 or more studies and is refused with the count below that. Fixture
+    effect sizes, not evidence."""
+    import numpy as np
+    import pandas as pd
+
+    from alsmsc.stats import publication_bias
+
+    rng = np.random.default_rng(7)
+    vi = rng.uniform(0.01, 0.1, 12)
+    big = pd.DataFrame({"study": [f"F{i}" for i in range(12)], "year": range(2001, 2013), "yi": rng.normal(0.2, np.sqrt(vi)), "vi": vi})
+    many = synthesis.pool(synthesis.Comparison("many", "Twelve fixture studies", "MD", "difference", big))
+    few = synthesis.pool(synthesis.Comparison("few", "Three fixture studies", "MD", "difference", big.head(3)))
+    table, numbers = synthesis.small_study_effects([many, few])
+    e = publication_bias.egger_test(big["yi"], big["vi"], method=synthesis.DEFAULT.tau2_method, knha=synthesis.DEFAULT.knha)
+    assert table["Egger's regression test"].tolist() == [
+        f"{'t' if e.df else 'z'} = {e.stat:.2f}, p = {synthesis.fmt.p_value(e.pval)}",
+        "not done: 3 studies, fewer than the 10 the test needs",
+    ]
+    assert numbers == {"n_small_study_assessed": 1, "small_study_max_k": 12, "egger_min_studies": 10}

@@ -579,3 +579,29 @@ def build_all(tables: dict[str, pd.DataFrame], settings: Settings = DEFAULT) -> 
         built[key] = pool_proportions(single_arm_proportion(o, a, st, outcome, titles[key]), settings)
     built["rom_animal_survival"] = pool(animal_survival(tables["preclinical_studies"], st), settings)
     return built
+
+
+EGGER_MIN_STUDIES = 10  # Sterne et al. 2011 (BMJ 343:d4002); Cochrane Handbook §13.3.5.4
+
+
+def small_study_effects(comparisons: list[Comparison]) -> tuple[pd.DataFrame, dict]:
+    """Egger's regression test for every comparison with at least 10 studies pooled by inverse variance, or the reason
+    it was not done (fewer than 10: the test cannot tell chance from asymmetry). Returns the table and the numbers the
+    chapter pastes."""
+    from alsmsc.stats import publication_bias
+
+    rows, largest, assessed = [], 0, 0
+    for c in comparisons:
+        k = len(c.rows)
+        largest = max(largest, k)
+        if k < EGGER_MIN_STUDIES:
+            text = f"not done: {k} {c.units[0] if k == 1 else c.units[1]}, fewer than the {EGGER_MIN_STUDIES} the test needs"
+        elif not c.pooled or not isinstance(c.result, meta_analysis.MetaResult):
+            text = "not done: no inverse-variance pooled result to test"
+        else:
+            e = publication_bias.egger_test(c.rows["yi"], c.rows["vi"], method=c.settings.tau2_method, knha=c.settings.knha)
+            assessed += 1
+            text = f"{'t' if e.df else 'z'} = {e.stat:.2f}, p = {fmt.p_value(e.pval)}"
+        rows.append({"Analysis": c.title, "Trials or studies": k, "Egger's regression test": text})
+    frame = pd.DataFrame(rows, columns=["Analysis", "Trials or studies", "Egger's regression test"])
+    return frame, {"n_small_study_assessed": assessed, "small_study_max_k": largest, "egger_min_studies": EGGER_MIN_STUDIES}
