@@ -146,13 +146,13 @@ def test_level_changes_the_intervals_only(results):
 
 BAD = [
     (dict(ai=[1, 2], bi=[10], ci=[1, 2], di=[10, 10]), "bi has 1 values but ai has 2"),
-    (dict(ai=[1, -2], bi=[10, 10], ci=[1, 2], di=[10, 10]), "whole numbers >= 0; study/studies 2"),
+    (dict(ai=[1, -2], bi=[10, 10], ci=[1, 2], di=[10, 10]), "ai must not be negative (study 2)"),
     (dict(ai=[1, 2.5], bi=[10, 10], ci=[1, 2], di=[10, 10]), "whole numbers >= 0"),
     (dict(ai=[1, float("nan")], bi=[10, 10], ci=[1, 2], di=[10, 10]), "ai is missing or not a finite number in study/studies 2"),
     (dict(ai=[1, 0], bi=[10, 0], ci=[1, 2], di=[10, 10]), "at least one participant"),
     (dict(ai=[1, 0, 0], bi=[10, 9, 9], ci=[1, 0, 0], di=[10, 9, 9]), "at least 2 studies with information on the OR; got 1"),
     (dict(ai=[[1, 2]], bi=[10, 10], ci=[1, 2], di=[10, 10]), "one-dimensional"),
-    (dict(ai=["a", "b"], bi=[10, 10], ci=[1, 2], di=[10, 10]), "ai must be a list of event counts"),
+    (dict(ai=["a", "b"], bi=[10, 10], ci=[1, 2], di=[10, 10]), "ai must be a list of counts"),
     (dict(ai=[1, 2], bi=[10, 10], ci=[1, 2], di=[10, 10], model="CM.EL"), "unknown model 'CM.EL'; allowed: UM.FS, UM.RS"),
     (dict(ai=[1, 2], bi=[10, 10], ci=[1, 2], di=[10, 10], nagq=0), "nagq must be a whole number of quadrature points from 1 to 25"),
     (dict(ai=[1, 2], bi=[10, 10], ci=[1, 2], di=[10, 10], level=95), "level must be between 0 and 1"),

@@ -7,17 +7,8 @@
 # zero-event arms, a double-zero study and a study with events in every participant of one arm.
 suppressPackageStartupMessages(library(metafor))
 
-num <- function(x) {
-  if (length(x) == 0) return("[]")
-  s <- ifelse(is.na(x), "null", trimws(formatC(as.numeric(x), digits = 17, format = "g")))
-  s <- gsub("Inf", "1e999", s)
-  if (length(x) == 1) s else paste0("[", paste(s, collapse = ", "), "]")
-}
-str_ <- function(x) paste0("[", paste0('"', x, '"', collapse = ", "), "]")
-obj <- function(...) {
-  kv <- list(...)
-  paste0("{", paste(sprintf('"%s": %s', names(kv), unlist(kv)), collapse = ", "), "}")
-}
+here <- dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)))
+source(file.path(here, "json_helpers.R"))  # num, vec, str_, obj
 
 # glmer's default optimiser (Nelder-Mead) can stop short of the maximum (lme4 warns "failed to converge"); "tight"
 # refits with bobyqa run to convergence, which is what an exact maximiser should agree with. model = "UM.RS" makes

@@ -7,17 +7,8 @@
 # Q-profile interval is the null set). yi and vi are stored so that the Python tests need no escalc.
 suppressPackageStartupMessages(library(metafor))
 
-num <- function(x) {
-  if (length(x) == 0) return("[]")
-  s <- ifelse(is.na(x), "null", trimws(formatC(as.numeric(x), digits = 17, format = "g")))
-  s <- gsub("Inf", "1e999", s)
-  if (length(x) == 1) s else paste0("[", paste(s, collapse = ", "), "]")
-}
-str_ <- function(x) paste0("[", paste0('"', x, '"', collapse = ", "), "]")
-obj <- function(...) {
-  kv <- list(...)
-  paste0("{", paste(sprintf('"%s": %s', names(kv), unlist(kv)), collapse = ", "), "}")
-}
+here <- dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)))
+source(file.path(here, "json_helpers.R"))  # num, vec, str_, obj
 one <- function(x) paste0('"', x, '"')
 lgl <- function(x) if (isTRUE(x)) "true" else "false"
 numv <- function(x) paste0("[", paste(sapply(x, num), collapse = ", "), "]")  # always a JSON array

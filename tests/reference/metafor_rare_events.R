@@ -9,19 +9,9 @@
 # study, a study with events in every participant, a pooled OR of exactly 1, a single table, and an undefined estimate.
 suppressPackageStartupMessages(library(metafor))
 
-num <- function(x) {
-  if (length(x) == 0) return("[]")
-  s <- ifelse(is.na(x), "null", trimws(formatC(as.numeric(x), digits = 17, format = "g")))
-  s <- gsub("Inf", "1e999", s)
-  if (length(x) == 1) s else paste0("[", paste(s, collapse = ", "), "]")
-}
-str_ <- function(x) paste0("[", paste0('"', x, '"', collapse = ", "), "]")
-obj <- function(...) {
-  kv <- list(...)
-  paste0("{", paste(sprintf('"%s": %s', names(kv), unlist(kv)), collapse = ", "), "}")
-}
+here <- dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)))
+source(file.path(here, "json_helpers.R"))  # num, vec, str_, obj
 # a length-1 vector must still be written as a JSON list
-lst <- function(x) if (length(x) == 1) paste0("[", num(x), "]") else num(x)
 
 bcg <- dat.bcg
 yu <- dat.yusuf1985[dat.yusuf1985$table == "6" & !is.na(dat.yusuf1985$ai), ]
@@ -41,14 +31,14 @@ mh_fields <- function(res) {
       pval = num(res$pval), ci_lb = num(res$ci.lb), ci_ub = num(res$ci.ub), q = num(res$QE), q_pval = num(res$QEp),
       i2 = num(res$I2), h2 = num(res$H2), cochran = num(res$CO), cochran_pval = num(res$COp), cmh = num(res$MH),
       cmh_pval = num(res$MHp), breslow_day = num(res$BD), breslow_day_pval = num(res$BDp), tarone = num(res$TA),
-      tarone_pval = num(res$TAp), k_pos = num(res$k.pos), weights = lst(weights(res)), yi = lst(res$yi.f),
-      vi = lst(res$vi.f))
+      tarone_pval = num(res$TAp), k_pos = num(res$k.pos), weights = vec(weights(res)), yi = vec(res$yi.f),
+      vi = vec(res$vi.f))
 }
 peto_fields <- function(res) {
   obj(k = num(res$k), k_q = num(res$k.yi), estimate = num(res$beta[1]), se = num(res$se), zval = num(res$zval),
       pval = num(res$pval), ci_lb = num(res$ci.lb), ci_ub = num(res$ci.ub), q = num(res$QE), q_pval = num(res$QEp),
-      i2 = num(res$I2), h2 = num(res$H2), k_pos = num(res$k.pos), weights = lst(weights(res)), yi = lst(res$yi.f),
-      vi = lst(res$vi.f))
+      i2 = num(res$I2), h2 = num(res$H2), k_pos = num(res$k.pos), weights = vec(weights(res)), yi = vec(res$yi.f),
+      vi = vec(res$vi.f))
 }
 quiet <- function(expr) suppressWarnings(expr)
 
@@ -56,7 +46,7 @@ cases <- c()
 tables <- c()
 for (name in names(datasets)) {
   d <- datasets[[name]]
-  tables <- c(tables, sprintf('"%s": %s', name, obj(ai = lst(d$ai), bi = lst(d$bi), ci = lst(d$ci), di = lst(d$di),
+  tables <- c(tables, sprintf('"%s": %s', name, obj(ai = vec(d$ai), bi = vec(d$bi), ci = vec(d$ci), di = vec(d$di),
                                                      labels = str_(d$slab))))
   for (level in c(95, 90)) {
     for (measure in c("OR", "RR", "RD")) {
@@ -89,5 +79,5 @@ peto_err <- tryCatch({quiet(rma.peto(ai = c(0, 0), bi = c(5, 6), ci = c(0, 0), d
 cat(sprintf(paste0('{"metafor_version": "%s", "R_version": "%s", "datasets": {%s}, "cases": [%s], "no_events_arm1": %s, ',
                    '"no_events_arm1_estimate": {%s}, "peto_no_events_anywhere": "%s"}\n'),
             as.character(packageVersion("metafor")), paste(R.version$major, R.version$minor, sep = "."),
-            paste(tables, collapse = ", "), paste(cases, collapse = ", "), obj(ai = lst(ne$ai), bi = lst(ne$bi), ci = lst(ne$ci), di = lst(ne$di)),
+            paste(tables, collapse = ", "), paste(cases, collapse = ", "), obj(ai = vec(ne$ai), bi = vec(ne$bi), ci = vec(ne$ci), di = vec(ne$di)),
             paste(undefined, collapse = ", "), peto_err))

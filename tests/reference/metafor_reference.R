@@ -5,17 +5,8 @@
 # exercise the zero-cell rules (a double-zero 2x2 study; proportions of 0 and 1); they are not evidence.
 suppressPackageStartupMessages(library(metafor))
 
-num <- function(x) {
-  if (length(x) == 0) return("[]")
-  s <- ifelse(is.na(x), "null", trimws(formatC(as.numeric(x), digits = 17, format = "g")))
-  s <- gsub("Inf", "1e999", s)
-  if (length(x) == 1) s else paste0("[", paste(s, collapse = ", "), "]")
-}
-str_ <- function(x) paste0("[", paste0('"', x, '"', collapse = ", "), "]")
-obj <- function(...) {
-  kv <- list(...)
-  paste0("{", paste(sprintf('"%s": %s', names(kv), unlist(kv)), collapse = ", "), "}")
-}
+here <- dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)))
+source(file.path(here, "json_helpers.R"))  # num, vec, str_, obj
 
 # Our default control="exact" runs every iterative estimator to its optimum; metafor's own defaults stop earlier
 # (threshold 1e-5 for Fisher scoring, uniroot tol .Machine$double.eps^0.25 for PM). exact() asks metafor to converge

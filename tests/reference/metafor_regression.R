@@ -8,18 +8,8 @@
 # scoring threshold 1e-12, uniroot tol 1e-12, maxiter 1000) that alsmsc's control="exact" converges to.
 suppressPackageStartupMessages(library(metafor))
 
-num <- function(x) {
-  if (length(x) == 0) return("[]")
-  s <- ifelse(is.na(x), "null", trimws(formatC(as.numeric(x), digits = 17, format = "g")))
-  s <- gsub("Inf", "1e999", s)
-  if (length(x) == 1) s else paste0("[", paste(s, collapse = ", "), "]")
-}
-vec <- function(x) if (length(x) == 1) paste0("[", num(x), "]") else num(x)  # always a JSON list
-str_ <- function(x) paste0("[", paste0('"', x, '"', collapse = ", "), "]")
-obj <- function(...) {
-  kv <- list(...)
-  paste0("{", paste(sprintf('"%s": %s', names(kv), unlist(kv)), collapse = ", "), "}")
-}
+here <- dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)))
+source(file.path(here, "json_helpers.R"))  # num, vec, str_, obj
 
 METHODS <- c("FE", "DL", "HE", "SJ", "ML", "REML", "EB", "PM")
 CONTROLS <- list(metafor = list(), exact = list(threshold = 1e-12, tol = 1e-12, maxiter = 1000))

@@ -28,6 +28,7 @@ from scipy import special
 
 from alsmsc.stats import meta_analysis
 from alsmsc.stats.distributions import chi2_sf, norm_sf, two_sided_crit
+from alsmsc.stats.inputs import count_column
 from alsmsc.stats.meta_analysis import MetaError
 
 MODELS = ("UM.FS", "UM.RS")
@@ -115,23 +116,8 @@ def _tables(ai, bi, ci, di, labels) -> tuple[_Arms, np.ndarray, list[str], list[
     cols = {}
     k = None
     for name, values in (("ai", ai), ("bi", bi), ("ci", ci), ("di", di)):
-        try:
-            a = np.asarray(values, dtype=float)
-        except (TypeError, ValueError):
-            raise MetaError(f"{name} must be a list of event counts (whole numbers >= 0)") from None
-        if a.ndim != 1:
-            raise MetaError(f"{name} must be a one-dimensional list of counts, one per study")
-        if k is not None and len(a) != k:
-            raise MetaError(f"{name} has {len(a)} values but ai has {k}; ai, bi, ci and di need one count per study")
-        k = len(a)
-        missing = np.flatnonzero(~np.isfinite(a))
-        if len(missing):
-            where = ", ".join(str(i + 1) for i in missing[:10])
-            raise MetaError(f"{name} is missing or not a finite number in study/studies {where}; leave such studies out")
-        bad = np.flatnonzero((a < 0) | (a != np.round(a)))
-        if len(bad):
-            raise MetaError(f"{name} must hold whole numbers >= 0; study/studies {', '.join(str(i + 1) for i in bad[:10])} do not")
-        cols[name] = a
+        cols[name] = count_column(name, values, k, whole=True)
+        k = len(cols[name])
     a, b, c, d = cols["ai"], cols["bi"], cols["ci"], cols["di"]
     labels = [str(i + 1) for i in range(k)] if labels is None else [str(s) for s in labels]
     if len(labels) != k:

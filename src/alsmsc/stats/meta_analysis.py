@@ -327,10 +327,6 @@ def _loglik(y, v, t2, method: str) -> float:
     return float(-0.5 * (len(y) - 1) * np.log(2 * np.pi) - 0.5 * np.sum(np.log(v + t2)) - 0.5 * np.log(w.sum()) - 0.5 * rss)
 
 
-def _reml_loglik(y, v, t2) -> float:
-    return _loglik(y, v, t2, "REML")
-
-
 def _fisher_step(y, v, t2: float, method: str) -> float:
     """One Fisher-scoring step for ML, REML or EB, with P = W - w wᵀ / Σw written out for an intercept-only model."""
     w = 1 / (v + t2)
@@ -348,12 +344,10 @@ def _fisher_step(y, v, t2: float, method: str) -> float:
     return float((np.sum(py**2) - tr_p) / tr_pp)
 
 
-def tau2_fisher(y, v, method: str = "REML", control: str = "exact", threshold: float | None = None, max_iter: int | None = None) -> float:
+def tau2_fisher(y, v, method: str = "REML", control: str = "exact") -> float:
     """ML, REML or EB by Fisher scoring as metafor does: start at max(0, HE), halve a step that would go below 0, stop
     on a small change; then metafor's check that tau² = 0 is not more likely (ML and REML)."""
     ctl = _control(control, v)
-    if threshold is not None or max_iter is not None:
-        ctl = _Control(False, THRESHOLD if threshold is None else threshold, MAX_ITER if max_iter is None else max_iter)
     t2 = max(0.0, tau2_he(y, v))
     it = 0
     while True:
@@ -372,11 +366,6 @@ def tau2_fisher(y, v, method: str = "REML", control: str = "exact", threshold: f
     if method in ("ML", "REML") and t2 > ctl.threshold and _loglik(y, v, 0.0, method) - _loglik(y, v, t2, method) > TOL:
         t2 = 0.0  # metafor's ll0check: a local maximum below the likelihood at tau² = 0
     return float(max(0.0, t2))
-
-
-def tau2_reml(y, v, threshold: float = THRESHOLD, max_iter: int = MAX_ITER) -> float:
-    """REML with metafor's default iterations (kept for callers that pass metafor's threshold)."""
-    return tau2_fisher(y, v, "REML", threshold=threshold, max_iter=max_iter)
 
 
 def tau2_estimate(y, v, method: str = "REML", control: str = "exact") -> float:

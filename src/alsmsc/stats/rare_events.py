@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from alsmsc.stats.distributions import chi2_sf, norm_sf, two_sided_crit
+from alsmsc.stats.inputs import count_column
 from alsmsc.stats.meta_analysis import MetaError
 
 MH_MEASURES = ("OR", "RR", "RD")
@@ -106,32 +107,14 @@ class PetoResult:
 # --------------------------------------------------------------------------- input
 
 
-def _column(name: str, values, k: int | None) -> np.ndarray:
-    try:
-        a = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        raise MetaError(f"{name} must be a list of counts (numbers >= 0)") from None
-    if a.ndim != 1:
-        raise MetaError(f"{name} must be a one-dimensional list of counts")
-    if k is not None and len(a) != k:
-        raise MetaError(f"{name} has {len(a)} values but ai has {k}; every column needs one count per study")
-    bad = np.flatnonzero(~np.isfinite(a))
-    if len(bad):
-        raise MetaError(f"{name} is missing or not a finite number in study/studies {', '.join(str(i + 1) for i in bad[:10])}")
-    neg = np.flatnonzero(a < 0)
-    if len(neg):
-        raise MetaError(f"{name} must not be negative (study {neg[0] + 1}); counts are numbers >= 0")
-    return a
-
-
 def _tables(ai, bi, ci, di, labels, level: float):
     if not isinstance(level, (int, float)) or isinstance(level, bool) or not 0 < level < 1:
         raise MetaError(f"level must be a number between 0 and 1 (e.g. 0.95 for a 95% interval); got {level!r}")
-    a = _column("ai", ai, None)
+    a = count_column("ai", ai, None)
     k = len(a)
     if k == 0:
         raise MetaError("no studies given; ai, bi, ci and di need one count per study")
-    b, c, d = (_column(n, v, k) for n, v in (("bi", bi), ("ci", ci), ("di", di)))
+    b, c, d = (count_column(n, v, k) for n, v in (("bi", bi), ("ci", ci), ("di", di)))
     empty = np.flatnonzero((a + b == 0) | (c + d == 0))
     if len(empty):
         raise MetaError(f"study {empty[0] + 1} has an arm with no participants; each arm needs ai + bi > 0 and ci + di > 0")
