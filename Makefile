@@ -44,8 +44,12 @@ system-deps:
 lock: setup
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --no-annotate -o requirements/lock.txt
 
+# One run, side by side: the meta-analysis engine against metafor (k = 10 to 10^6, import time), the edit loop, and
+# cold builds at 1x, 10x and 100x the data with the cell-time floor. Takes about 20 minutes.
 bench: setup system-deps
+	$(BIN)/python benchmarks/bench_meta.py
 	$(BIN)/python benchmarks/bench_build.py
+	$(BIN)/python benchmarks/bench_growth.py 1 10 100
 
 clean:
 	rm -rf _build

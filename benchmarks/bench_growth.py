@@ -1,14 +1,15 @@
-"""Growth check: build the book from a SYNTHETIC dataset 100x the real one and report time and page sizes.
+"""Growth check: cold builds of the book from SYNTHETIC datasets FACTOR times the real one, with the cell-time floor.
 
 The synthetic rows are copies of the real clinical records with new ids (Synthabc2001...) and titles starting with
-"SYNTHETIC - not evidence"; they live only in a temporary copy of the project and are never published.
-Run: .venv/bin/python benchmarks/bench_growth.py [FACTOR]
+"SYNTHETIC - not evidence"; they live only in a temporary copy of the project and are never published. Factor 1 is the
+real dataset. For each factor it prints the cold build, Sphinx's share, the floor (cell time without kernel start-up,
+imports and vl-convert warm-up; see bench_build.floor) and the largest pages.
+Run: .venv/bin/python benchmarks/bench_growth.py [FACTOR ...]   (default 1 10 100; the 100x build takes minutes)
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import subprocess
 import sys
 import tempfile
@@ -17,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 from alsmsc.files.layout import Layout  # noqa: E402
 
 
@@ -116,8 +118,10 @@ def grow(data_dir: Path, factor: int) -> int:
     return len(trials)
 
 
-def main() -> None:
-    factor = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+def build(factor: int) -> dict:
+    """One cold build of a FACTOR-times copy in a temporary folder."""
+    from bench_build import floor
+
     with tempfile.TemporaryDirectory(prefix="alsmsc-growth-") as tmp:
         root = Layout(ROOT).copy_sources(Path(tmp) / "synthetic").root
         n = grow(root / "data", factor)
@@ -133,18 +137,37 @@ def main() -> None:
 
         env_run("rehash")
         start = time.perf_counter()
-        proc = env_run("build", "-q", "--summary-json", str(root / "summary.json"))
+        proc = env_run("build", "-q", "--summary-json", str(root / "_build" / "bench-summary.json"))
         seconds = time.perf_counter() - start
         if proc.returncode != 0:
             print(proc.stderr[-4000:])
-            raise SystemExit("synthetic build failed")
-        summary = json.loads((root / "summary.json").read_text())
+            raise SystemExit(f"synthetic build ({factor}x) failed")
         html = root / "_build" / "html"
         sizes = sorted(((p.stat().st_size, p.relative_to(html)) for p in html.rglob("*.html")), reverse=True)
-        print(f"synthetic dataset: {n} trials ({factor}x); cold build {seconds:.1f} s; steps: {', '.join(summary['ran'])}")
-        print("largest pages:")
-        for size, name in sizes[:5]:
-            print(f"  {size / 1024:8.0f} KiB  {name}")
+        total = sum(size for size, _ in sizes)
+        return {"factor": factor, "trials": n, "seconds": seconds, "floor": floor(root), "sizes": sizes[:3], "pages": len(sizes), "html": total}
+
+
+def main() -> None:
+    from bench_build import floor_lines
+
+    factors = [int(a) for a in sys.argv[1:]] or [1, 10, 100]
+    results = [build(f) for f in factors]
+    header = ("data", "trials", "pages", "HTML MiB", "cold s", "Sphinx s", "cells s", "start+imports s", "cold/cells")
+    print("\n" + " | ".join(f"{h:>{w}}" for h, w in zip(header, (5, 6, 5, 8, 7, 8, 7, 15, 10))))
+    print("-" * 100)
+    for r in results:
+        f = r["floor"]
+        overhead = f["startup"] + f["imports"] + f["warmup"]
+        ratio = f"{r['seconds'] / f['cells']:.2f}x" if f["cells"] else "-"
+        print(
+            f"{r['factor']:>4}x | {r['trials']:>6} | {r['pages']:>5} | {r['html'] / 2**20:>8.1f} | {r['seconds']:>7.1f} | {f['book']:>8.1f} |"
+            f" {f['cells']:>7.1f} | {overhead:>15.1f} | {ratio:>10}"
+        )
+    for r in results:
+        print(f"\n{r['factor']}x:")
+        print("\n".join("  " + line for line in floor_lines(r["floor"], r["seconds"])))
+        print("  largest pages: " + ", ".join(f"{name} {size / 1024:.0f} KiB" for size, name in r["sizes"]))
 
 
 if __name__ == "__main__":

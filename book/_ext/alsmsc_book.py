@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
+import re
+from html import escape
 from pathlib import Path
 
 from docutils import nodes
@@ -25,6 +28,7 @@ from sphinx.util.docutils import SphinxDirective
 
 logger = logging.getLogger(__name__)
 BUNDLE = "alsmsc-vega.js"
+LINKS_MAP = "alsmsc-links-map.js"
 
 
 class Generated:
@@ -173,13 +177,125 @@ def prepare_vega_bundle(app) -> None:
 
 def add_trial_links(app) -> None:
     """Every page gets the map from trial and record ids (and trial names) to the trial pages; alsmsc-links.js turns
-    matching table cells into links."""
+    matching table cells into links.
+
+    The map is one static script that every page loads (and the browser caches), not a copy inlined in each page: it
+    grows with the number of trials, and inlined it made the book grow with the square of it (1 MB in each of 4,700
+    pages at 100 times today's data)."""
     links = Path(app.srcdir) / "_generated" / "trials" / "links.json"
     mapping = json.loads(links.read_text(encoding="utf-8")) if links.is_file() else {}
     # json.dumps escapes nothing HTML-special by default: "</script>" in a name would end the script early
     body = json.dumps(mapping, sort_keys=True).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    app.add_js_file(None, body=f"var ALSMSC_LINKS = {body};", priority=450)
+    folder = Path(app.doctreedir).parent / ".alsmsc-static"  # beside the doctrees, outside the sources
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / LINKS_MAP
+    text = f"var ALSMSC_LINKS = {body};\n"
+    if not script.is_file() or script.read_text(encoding="utf-8") != text:
+        tmp = script.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, script)
+    if str(folder) not in app.config.html_static_path:
+        app.config.html_static_path.append(str(folder))
+    app.add_js_file(LINKS_MAP, priority=450)
     app.add_js_file("alsmsc-links.js", priority=451)
+
+
+class SidebarCache:
+    """The theme's sidebar, made once per set of sibling pages instead of once per page.
+
+    pydata-sphinx-theme resolves the whole table of contents and re-parses it with BeautifulSoup for every page, so
+    a book with a page per trial spends time growing with the square of the number of trials (282 of 333 profiled
+    seconds at 10 times today's data). No theme option keeps every page in the sidebar and avoids this:
+    ``collapse_navbar`` and ``max_navbar_depth`` only hide pages. For a page that has no children in the table of
+    contents, its sidebar differs from a sibling's (same folder, same ancestors) only in which entry is marked
+    current; we take the sibling's and move the mark. Any page whose entries do not match that exact pattern gets the
+    theme's own sidebar.
+    """
+
+    CURRENT = re.compile(r'<li class="(toctree-l\d+) current active"><a class="current reference internal" href="#">')
+
+    def __init__(self, app):
+        self.app = app
+        self.store: dict[tuple, tuple[str, str]] = {}
+        self.hits = 0
+        self.parents: dict[str, list[tuple[str, int]]] | None = None
+
+    def _parents(self) -> dict[str, list[tuple[str, int]]]:
+        """Each page's parents, with which of the parent's toctrees lists it (each part of the book is a toctree of
+        the root, and the theme marks the part that holds the current page)."""
+        if self.parents is None:
+            self.parents = {}
+            for parent, toc in self.app.env.tocs.items():
+                for i, toctree in enumerate(toc.findall(addnodes.toctree)):
+                    for _title, child in toctree["entries"]:
+                        if child in self.app.env.all_docs:
+                            self.parents.setdefault(child, []).append((parent, i))
+        return self.parents
+
+    def _ancestors(self, doc: str) -> tuple[tuple[str, int], ...] | None:
+        chain, seen = [], {doc}
+        while True:
+            parents = self._parents().get(doc, [])
+            if len(parents) != 1 or parents[0][0] in seen:
+                return tuple(chain) if not parents else None  # the root, or a page listed twice: no caching
+            doc = parents[0][0]
+            seen.add(doc)
+            chain.append(parents[0])
+
+    def wrap(self, pagename: str, original):
+        env = self.app.env
+        ancestors = self._ancestors(pagename) if not env.toctree_includes.get(pagename) else None
+
+        def generate_toctree_html(kind: str, *args, **kwargs):
+            if ancestors is None or args or kind != "sidebar":
+                return original(kind, *args, **kwargs)
+            key = (kind, tuple(sorted(kwargs.items())), posixpath.dirname(pagename), ancestors)
+            if key in self.store:
+                html = self._move_mark(*self.store[key], pagename)
+                if html is not None:
+                    self.hits += 1
+                    return html
+            html = original(kind, **kwargs)
+            text = str(html)  # the theme returns a BeautifulSoup object, which the template prints as this text
+            if len(self.CURRENT.findall(text)) == 1:
+                self.store.setdefault(key, (text, pagename))
+            return html
+
+        return generate_toctree_html
+
+    def _move_mark(self, html: str, made_for: str, pagename: str) -> str | None:
+        rel = self.app.builder.get_relative_uri
+        mark = self.CURRENT.search(html)
+        level = mark.group(1)
+        unmarked = f'<li class="{level}"><a class="reference internal" href="{escape(rel(pagename, made_for))}">'
+        target = f'<li class="{level}"><a class="reference internal" href="{escape(rel(made_for, pagename))}">'
+        if html.count(target) != 1 or unmarked in html:
+            return None
+        html = html[: mark.start()] + unmarked + html[mark.end() :]
+        return html.replace(target, mark.group(0))
+
+
+def cache_sidebar(app) -> None:
+    """Put :class:`SidebarCache` around pydata-sphinx-theme's ``generate_toctree_html``: its handler that adds the
+    function to each page's context is re-connected as a wrapper that runs just before the theme renders anything."""
+    if not app.config.alsmsc_sidebar_cache or not hasattr(app.builder, "get_relative_uri"):
+        return
+    try:
+        from pydata_sphinx_theme import toctree
+    except ImportError:
+        return
+    for listener in list(app.events.listeners.get("html-page-context", [])):
+        if listener.handler is toctree.add_toctree_functions:
+            cache = app._alsmsc_sidebar = SidebarCache(app)
+
+            def add_toctree_functions(app, pagename, templatename, context, doctree, _original=listener.handler, _cache=cache):
+                _original(app, pagename, templatename, context, doctree)
+                if "generate_toctree_html" in context:
+                    context["generate_toctree_html"] = _cache.wrap(pagename, context["generate_toctree_html"])
+
+            app.disconnect(listener.id)
+            app.connect("html-page-context", add_toctree_functions, priority=listener.priority - 1)
+            return
 
 
 def add_vega_to_chart_pages(app, pagename, templatename, context, doctree) -> None:
@@ -241,6 +357,8 @@ def link_the_pdf_edition(app, pagename, templatename, context, doctree) -> None:
 def setup(app):
     app.connect("builder-inited", prepare_vega_bundle)
     app.connect("builder-inited", add_trial_links)
+    app.connect("builder-inited", cache_sidebar)
+    app.add_config_value("alsmsc_sidebar_cache", True, "html", [bool])
     app.connect("html-page-context", add_vega_to_chart_pages)
     app.connect("html-page-context", escape_print_title, priority=900)  # after the theme's own handler
     app.connect("html-page-context", link_the_pdf_edition, priority=900)
