@@ -155,7 +155,7 @@ BAD = [
     (dict(ai=["a", "b"], bi=[10, 10], ci=[1, 2], di=[10, 10]), "ai must be a list of counts"),
     (dict(ai=[1, 2], bi=[10, 10], ci=[1, 2], di=[10, 10], model="CM.EL"), "unknown model 'CM.EL'; allowed: UM.FS, UM.RS"),
     (dict(ai=[1, 2], bi=[10, 10], ci=[1, 2], di=[10, 10], nagq=0), "nagq must be a whole number of quadrature points from 1 to 25"),
-    (dict(ai=[1, 2], bi=[10, 10], ci=[1, 2], di=[10, 10], level=95), "level must be between 0 and 1"),
+    (dict(ai=[1, 2], bi=[10, 10], ci=[1, 2], di=[10, 10], level=95), "level must be a confidence level between 0 and 1"),
     (dict(ai=[1, 2], bi=[10, 10], ci=[1, 2], di=[10, 10], labels=["a"]), "labels has 1 values but there are 2 studies"),
 ]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from alsmsc.stats import heterogeneity, influence, meta_analysis
+from alsmsc.stats import heterogeneity, influence, meta_analysis, roots
 from alsmsc.stats.meta_analysis import MetaError
 
 REF = json.loads((Path(__file__).parent / "reference" / "metafor_heterogeneity.json").read_text())
@@ -107,10 +107,10 @@ def test_as_dict():
 
 
 def test_uniroot_matches_known_root_and_rejects_no_sign_change():
-    root, converged = heterogeneity.uniroot(lambda x: x**3 - 2, 0.0, 3.0, tol=1e-12)
+    root, converged = roots.uniroot(lambda x: x**3 - 2, 0.0, 3.0, tol=1e-12)
     assert converged and root == pytest.approx(2 ** (1 / 3), abs=1e-11)
     with pytest.raises(MetaError, match="same sign at both ends"):
-        heterogeneity.uniroot(lambda x: x**2 + 1, -1.0, 1.0)
+        roots.uniroot(lambda x: x**2 + 1, -1.0, 1.0)
 
 
 @pytest.mark.parametrize(

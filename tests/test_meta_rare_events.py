@@ -145,8 +145,8 @@ def call(fn, **changes):
         (dict(ai=[[3], [1]]), "ai must be a one-dimensional list of counts"),
         (dict(ai=[], bi=[], ci=[], di=[]), "no studies given"),
         (dict(ai=[3, 0], bi=[10, 0]), "study 2 has an arm with no participants"),
-        (dict(level=95), "level must be a number between 0 and 1"),
-        (dict(level=True), "level must be a number between 0 and 1"),
+        (dict(level=95), "level must be a confidence level between 0 and 1"),
+        (dict(level=True), "level must be a confidence level between 0 and 1"),
         (dict(labels=["only one"]), "labels has 1 entries but there are 2 studies"),
     ],
 )

@@ -185,7 +185,7 @@ ABLAT = np.array(BCG["columns"]["ablat"], float)
     [
         (ABLAT, {"method": "XX"}, "unknown method 'XX'; allowed: FE, DL, HE, SJ, ML, REML, EB, PM"),
         (ABLAT, {"control": "fast"}, "unknown control 'fast'; allowed: exact, metafor"),
-        (ABLAT, {"level": 95}, "level must be a fraction between 0 and 1"),
+        (ABLAT, {"level": 95}, "level must be a confidence level between 0 and 1"),
         (np.column_stack([ABLAT, 2 * ABLAT]), {"names": ["ablat", "twice"]}, "moderator twice is a linear combination"),
         (np.ones((13, 1)), {}, "moderator X1 is a linear combination"),
         (np.ones((13, 1)), {"intercept": False}, "all ones; use intercept=True"),
@@ -280,7 +280,7 @@ def test_funnel_data_refuses_fewer_than_ten_studies_and_bad_options():
     d = REF["egger_bcg"]
     with pytest.raises(MetaError, match="A funnel plot needs at least 10 studies; got 5"):
         publication_bias.funnel_data(d["yi"][:5], d["vi"][:5], -0.7)
-    with pytest.raises(MetaError, match="level must be a fraction"):
+    with pytest.raises(MetaError, match="level must be a confidence level between 0 and 1"):
         publication_bias.funnel_data(d["yi"], d["vi"], -0.7, level=1.5)
     with pytest.raises(MetaError, match="estimate must be a finite number"):
         publication_bias.funnel_data(d["yi"], d["vi"], float("nan"))

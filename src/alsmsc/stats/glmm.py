@@ -28,7 +28,7 @@ from scipy import special
 
 from alsmsc.stats import meta_analysis
 from alsmsc.stats.distributions import chi2_sf, norm_sf, two_sided_crit
-from alsmsc.stats.inputs import count_column
+from alsmsc.stats.inputs import check_level, count_column
 from alsmsc.stats.meta_analysis import MetaError
 
 MODELS = ("UM.FS", "UM.RS")
@@ -539,8 +539,7 @@ def rma_glmm_or(ai, bi, ci, di, *, model: str = "UM.FS", nagq: int = 7, level: f
         raise MetaError(f"unknown model {model!r}; allowed: {', '.join(MODELS)}")
     if not isinstance(nagq, int) or isinstance(nagq, bool) or not 1 <= nagq <= 25:
         raise MetaError(f"nagq must be a whole number of quadrature points from 1 to 25; got {nagq!r}")
-    if not 0 < level < 1:
-        raise MetaError(f"level must be between 0 and 1 (e.g. 0.95); got {level!r}")
+    check_level(level)
     arms, kept, labels, messages = _tables(ai, bi, ci, di, labels)
     k = len(arms.xt)
     if model == "UM.RS":

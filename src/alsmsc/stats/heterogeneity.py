@@ -17,10 +17,9 @@ import numpy as np
 from scipy import special
 
 from alsmsc.stats import meta_analysis
+from alsmsc.stats.inputs import check_level
 from alsmsc.stats.meta_analysis import MetaError
 from alsmsc.stats.roots import UNIROOT_MAXITER, UNIROOT_TOL, uniroot
-
-__all__ = ["uniroot"]  # re-exported: the Q-profile tests exercise it
 
 
 @dataclass
@@ -67,12 +66,6 @@ def generalised_q(y: np.ndarray, v: np.ndarray, tau2: float) -> float:
     return float(np.sum(w * (y - mu) ** 2))
 
 
-def alpha_from_level(level: float) -> float:
-    if not (isinstance(level, (int, float)) and 0 < level < 1):
-        raise MetaError(f"level must be a confidence level between 0 and 1 (e.g. 0.95); got {level!r}")
-    return 1 - float(level)
-
-
 def typical_variance(v: np.ndarray) -> float:
     """metafor's "typical" within-study variance (k-1) / tr(P) with fixed-effect weights, the scale of I² and H²."""
     w = 1 / v
@@ -94,7 +87,7 @@ def tau2_ci(
     uniroot tol = eps^0.25, maxiter = 1000; ``tol`` and ``maxiter`` are confint's ``control=list(tol=, maxiter=)``).
     ``method`` and ``control`` go to ``meta_analysis.rma`` for the estimate column (``control="metafor"`` gives
     metafor's default estimate, "exact" the converged one); FE has no tau² to bound."""
-    alpha = alpha_from_level(level)
+    alpha = 1 - check_level(level)
     if not (tol > 0 and int(maxiter) == maxiter and maxiter >= 1):
         raise MetaError(f"uniroot needs tol > 0 and a whole number maxiter >= 1; got tol={tol!r}, maxiter={maxiter!r}")
     if str(method).upper() in ("FE", "EE", "CE"):

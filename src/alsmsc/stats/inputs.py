@@ -1,4 +1,4 @@
-"""Checks of the count columns that the methods working on 2x2 tables share, with the study number in each message."""
+"""Input checks the engine's modules share: confidence levels, and count columns with the study number in each message."""
 
 from __future__ import annotations
 
@@ -29,3 +29,10 @@ def count_column(name: str, values, k: int | None, *, whole: bool = False) -> np
     if len(frac):
         raise MetaError(f"{name} must hold whole numbers >= 0; study/studies {', '.join(str(i + 1) for i in frac[:10])} do not")
     return a
+
+
+def check_level(level) -> float:
+    """A confidence level as a fraction strictly between 0 and 1; the command line turns 95 into 0.95 before this."""
+    if isinstance(level, bool) or not isinstance(level, (int, float, np.integer, np.floating)) or not 0 < float(level) < 1:
+        raise MetaError(f"level must be a confidence level between 0 and 1 (e.g. 0.95); got {level!r}")
+    return float(level)

@@ -31,7 +31,9 @@ import numpy as np
 from scipy import special
 
 from alsmsc.stats import distributions as dist
+from alsmsc.stats.control import control as stopping
 from alsmsc.stats.errors import MetaError
+from alsmsc.stats.inputs import check_level
 from alsmsc.stats.names import CONTINUOUS, CONTROLS, MEASURES, METHODS, PROPORTIONS, TWO_BY_TWO
 from alsmsc.stats.roots import uniroot
 
@@ -239,35 +241,8 @@ def _q_stat(y, w):
     return float(np.sum(w * (y - mu) ** 2))
 
 
-# metafor's control defaults (rma.uni): threshold for Fisher scoring, tol for uniroot, tau2.max for the PM bracket.
-THRESHOLD = 1e-5
-TOL = np.finfo(float).eps ** 0.25
+# metafor's upper bracket for Paule-Mandel is max(TAU2_MAX, 10 mad(y)²).
 TAU2_MAX = 100.0
-MAX_ITER = 100
-# control="exact": stop when tau² changes by less than REL_TOL of itself (or of a floor far below any sampling variance).
-REL_TOL = 1e-10
-EXACT_MAX_ITER = 10_000
-
-
-@dataclass(frozen=True)
-class _Control:
-    exact: bool
-    threshold: float
-    max_iter: int
-
-
-def _control(control: str, v: np.ndarray) -> _Control:
-    if control not in CONTROLS:
-        raise MetaError(f"unknown control {control!r}; allowed: {', '.join(CONTROLS)}")
-    if control == "metafor":
-        return _Control(False, THRESHOLD, MAX_ITER)
-    return _Control(True, REL_TOL * 1e-6 * float(np.mean(v)), EXACT_MAX_ITER)
-
-
-def _converged(change: float, t2: float, ctl: _Control) -> bool:
-    if ctl.exact:
-        return change <= max(REL_TOL * abs(t2), ctl.threshold)
-    return change <= ctl.threshold
 
 
 def tau2_dl(y, v) -> float:
@@ -299,12 +274,12 @@ def _tau2_max(y) -> float:
     return max(TAU2_MAX, 10 * mad**2)
 
 
-def tau2_pm(y, v, tol: float = TOL, tau2_max: float | None = None, control: str = "exact") -> float:
+def tau2_pm(y, v, tau2_max: float | None = None, control: str = "exact") -> float:
     """Paule-Mandel: the tau² where the generalised Q equals k-1, found on [0, tau2_max] with R's uniroot as metafor
     does; ``control="metafor"`` stops at uniroot's tolerance, exact runs it to machine precision."""
     df = len(y) - 1
     tau2_max = _tau2_max(y) if tau2_max is None else tau2_max
-    ctl = _control(control, v)
+    ctl = stopping(control, v)
 
     def excess(t2):
         return _q_stat(y, 1 / (v + t2)) - df
@@ -313,7 +288,7 @@ def tau2_pm(y, v, tol: float = TOL, tau2_max: float | None = None, control: str 
         return 0.0
     if excess(tau2_max) > 0:
         raise MetaError(f"Paule-Mandel: tau² exceeds {tau2_max}; the effect sizes are too heterogeneous for this bracket")
-    root, _ = uniroot(excess, 0.0, tau2_max, tol=ctl.threshold if ctl.exact else tol, maxiter=1000 if ctl.exact else MAX_ITER)
+    root, _ = uniroot(excess, 0.0, tau2_max, tol=ctl.tol, maxiter=ctl.maxiter)
     return float(root)
 
 
@@ -347,7 +322,7 @@ def _fisher_step(y, v, t2: float, method: str) -> float:
 def tau2_fisher(y, v, method: str = "REML", control: str = "exact") -> float:
     """ML, REML or EB by Fisher scoring as metafor does: start at max(0, HE), halve a step that would go below 0, stop
     on a small change; then metafor's check that tau² = 0 is not more likely (ML and REML)."""
-    ctl = _control(control, v)
+    ctl = stopping(control, v)
     t2 = max(0.0, tau2_he(y, v))
     it = 0
     while True:
@@ -357,13 +332,13 @@ def tau2_fisher(y, v, method: str = "REML", control: str = "exact") -> float:
         while t2 + adj < 0:
             adj /= 2
         t2 = t2 + adj
-        if _converged(abs(old - t2), t2, ctl):
+        if ctl.converged(abs(old - t2), t2):
             break
-        if it > ctl.max_iter:
-            raise MetaError(f"{method} (Fisher scoring) did not converge in {ctl.max_iter} iterations; try method DL or PM")
+        if it > ctl.maxiter:
+            raise MetaError(f"{method} (Fisher scoring) did not converge in {ctl.maxiter} iterations; try method DL or PM")
     if ctl.exact and t2 <= ctl.threshold * 1e6 and _fisher_step(y, v, 0.0, method) <= 0:
         t2 = 0.0  # halving steps only approach the boundary; the score at 0 says the optimum is there
-    if method in ("ML", "REML") and t2 > ctl.threshold and _loglik(y, v, 0.0, method) - _loglik(y, v, t2, method) > TOL:
+    if method in ("ML", "REML") and t2 > ctl.ll0_threshold and _loglik(y, v, 0.0, method) - _loglik(y, v, t2, method) > ctl.ll0_margin:
         t2 = 0.0  # metafor's ll0check: a local maximum below the likelihood at tau² = 0
     return float(max(0.0, t2))
 
@@ -385,21 +360,12 @@ def tau2_estimate(y, v, method: str = "REML", control: str = "exact") -> float:
     raise MetaError(f"unknown method {method!r}; allowed: {', '.join(METHODS)}")
 
 
-def _check_level(level: float) -> float:
-    level = float(level)
-    if level > 1 and level < 100:
-        level /= 100  # metafor accepts 95 as well as 0.95
-    if not 0 < level < 1:
-        raise MetaError(f"confidence level {level!r} must lie between 0 and 1 (for example 0.95) or between 1 and 100 (95)")
-    return level
-
-
 def rma(yi, vi, method: str = "REML", knha: bool = False, level: float = 0.95, control: str = "exact") -> MetaResult:
     """Pool effect sizes (metafor's ``rma(yi, vi, method=..., test='knha' if knha else 'z', level=...)``)."""
     method = method.upper()
     if method not in METHODS:
         raise MetaError(f"unknown method {method!r}; allowed: {', '.join(METHODS)}")
-    level = _check_level(level)
+    level = check_level(level)
     y, v = _validate(yi, vi)
     k = len(y)
     tau2 = tau2_estimate(y, v, method, control)
@@ -485,7 +451,7 @@ def cumulative(
     metafor's ``cumul()`` does: the first row is the first study alone (tau² 0, a normal-theory interval even with
     Knapp-Hartung, which has no degrees of freedom at k = 1)."""
     y, v = _validate(yi, vi)
-    level = _check_level(level)
+    level = check_level(level)
     idx = np.argsort(np.asarray(order), kind="stable")
     labels = list(labels) if labels is not None else [str(i + 1) for i in range(len(y))]
     first, se = float(y[idx[0]]), math.sqrt(float(v[idx[0]]))
@@ -643,7 +609,7 @@ def rma_glmm_plo(xi, ni, nagq: int = 7, level: float = 0.95) -> GlmmResult:
     if fe.fun <= best.fun + 1e-9:
         tau, mu = 0.0, float(fe.x)
     se = _glmm_se(deviance, tau, mu)
-    crit = dist.two_sided_crit(_check_level(level))
+    crit = dist.two_sided_crit(check_level(level))
     pi_half = crit * math.sqrt(se**2 + tau**2)
     return GlmmResult(
         k=len(x),

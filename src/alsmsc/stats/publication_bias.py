@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from alsmsc.stats.distributions import two_sided_crit
+from alsmsc.stats.inputs import check_level
 from alsmsc.stats.meta_analysis import MetaError, _validate
 from alsmsc.stats.regression import _check_options, _design, _fit
 
@@ -100,8 +101,7 @@ def funnel_data(yi, vi, estimate: float, level: float = 0.95, *, n_points: int =
     estimate ± z × sei on ``n_points`` standard errors (metafor's ``ci.res``, 1000) from 0 to 1.1 × the largest."""
     y, v = _validate(yi, vi)
     _enough_studies(len(y), "A funnel plot")
-    if not (isinstance(level, (int, float)) and 0 < level < 1):
-        raise MetaError(f"level must be a fraction between 0 and 1 (e.g. 0.95); got {level!r}")
+    check_level(level)
     if not np.isfinite(estimate):
         raise MetaError(f"estimate must be a finite number; got {estimate!r}")
     if int(n_points) < 2:

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from alsmsc.stats.distributions import chi2_sf, norm_sf, two_sided_crit
-from alsmsc.stats.inputs import count_column
+from alsmsc.stats.inputs import check_level, count_column
 from alsmsc.stats.meta_analysis import MetaError
 
 MH_MEASURES = ("OR", "RR", "RD")
@@ -108,8 +108,7 @@ class PetoResult:
 
 
 def _tables(ai, bi, ci, di, labels, level: float):
-    if not isinstance(level, (int, float)) or isinstance(level, bool) or not 0 < level < 1:
-        raise MetaError(f"level must be a number between 0 and 1 (e.g. 0.95 for a 95% interval); got {level!r}")
+    check_level(level)
     a = count_column("ai", ai, None)
     k = len(a)
     if k == 0:

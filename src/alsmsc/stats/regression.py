@@ -21,30 +21,15 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from alsmsc.stats.control import Control
+from alsmsc.stats.control import control as stopping
 from alsmsc.stats.distributions import chi2_sf, f_sf, norm_sf, t_sf, two_sided_crit
-from alsmsc.stats.meta_analysis import MetaError, _validate
+from alsmsc.stats.inputs import check_level
+from alsmsc.stats.meta_analysis import MetaError, _tau2_max, _validate
+from alsmsc.stats.names import CONTROLS, METHODS
 from alsmsc.stats.roots import uniroot
 
-METHODS = ("FE", "DL", "HE", "SJ", "ML", "REML", "EB", "PM")
-CONTROLS = ("exact", "metafor")
 EPS = np.finfo(float).eps
-
-
-@dataclass(frozen=True)
-class _Control:
-    threshold: float  # Fisher scoring stops when |change| <= threshold + rtol * tau²
-    rtol: float
-    tol: float  # uniroot tolerance (Paule-Mandel) and the log-likelihood margin of the ll0check
-    maxiter: int
-    ll0_threshold: float  # the ll0check applies only when tau² exceeds this
-
-
-_CONTROLS = {
-    # metafor's rma.uni defaults: threshold 10^-5, tol .Machine$double.eps^0.25, maxiter 100
-    "metafor": _Control(threshold=1e-5, rtol=0.0, tol=EPS**0.25, maxiter=100, ll0_threshold=1e-5),
-    # converged: metafor with control = list(threshold = 1e-12, tol = 1e-12, maxiter = 1000) gives the same values
-    "exact": _Control(threshold=1e-14, rtol=1e-10, tol=1e-12, maxiter=1000, ll0_threshold=1e-12),
-}
 
 
 @dataclass
@@ -192,7 +177,7 @@ def _loglik0(y, v, X, t2: float, reml: bool) -> float:
     return -0.5 * (k - p) * math.log(2 * math.pi) - 0.5 * float(np.sum(np.log(v + t2))) - 0.5 * logdet - 0.5 * rss
 
 
-def _tau2(y: np.ndarray, v: np.ndarray, X: np.ndarray, method: str, ctrl: _Control) -> tuple[float, float | None]:
+def _tau2(y: np.ndarray, v: np.ndarray, X: np.ndarray, method: str, ctrl: Control) -> tuple[float, float | None]:
     """tau² and its standard error by metafor's rma.uni formulas (estimators on the mean-centred y, as metafor)."""
     k, p = X.shape
     ymc = y - y.mean()
@@ -220,12 +205,12 @@ def _tau2(y: np.ndarray, v: np.ndarray, X: np.ndarray, method: str, ctrl: _Contr
         PV = P * v[None, :]
         return t, math.sqrt(t0**2 / (k - p) ** 2 * (2 * np.sum(PV * PV.T) + 4 * t * np.sum(PV * P) + 2 * t**2 * np.sum(P * P)))
     if method == "PM":
-        t = _tau2_pm(ymc, v, X, ctrl, tau2_max=max(100.0, 10 * (1.4826 * float(np.median(np.abs(y - np.median(y))))) ** 2))
+        t = _tau2_pm(ymc, v, X, ctrl, tau2_max=_tau2_max(y))
         return t, math.sqrt(2 * k**2 / (k - p) / np.sum(1 / (v + t)) ** 2)
     raise MetaError(f"unknown method {method!r}; allowed: {', '.join(METHODS)}")
 
 
-def _tau2_pm(ymc, v, X, ctrl: _Control, tau2_max: float) -> float:
+def _tau2_pm(ymc, v, X, ctrl: Control, tau2_max: float) -> float:
     """Paule-Mandel: the tau² where the generalised Q equals k - p, bracketed on [0, tau2_max] as metafor."""
     target = X.shape[0] - X.shape[1]
 
@@ -240,13 +225,13 @@ def _tau2_pm(ymc, v, X, ctrl: _Control, tau2_max: float) -> float:
     return max(0.0, uniroot(excess, 0.0, tau2_max, tol=ctrl.tol, maxiter=ctrl.maxiter)[0])
 
 
-def _fisher_scoring(ymc, v, X, method: str, start: float, ctrl: _Control) -> tuple[float, float]:
+def _fisher_scoring(ymc, v, X, method: str, start: float, ctrl: Control) -> tuple[float, float]:
     """ML, REML and empirical Bayes by metafor's Fisher scoring: start at the truncated HE estimate, halve a step that
     would make tau² negative, then (ML, REML) metafor's ll0check."""
     k, p = X.shape
     t = start
     change, it = math.inf, 0
-    while change > ctrl.threshold + ctrl.rtol * t:
+    while not ctrl.converged(change, t):
         it += 1
         old = t
         w = 1 / (v + t)
@@ -268,7 +253,7 @@ def _fisher_scoring(ymc, v, X, method: str, start: float, ctrl: _Control) -> tup
             raise MetaError(f"{method} (Fisher scoring) did not converge in {ctrl.maxiter} iterations; try method DL, SJ or PM")
     if method in ("ML", "REML"):
         reml = method == "REML"
-        if _loglik0(ymc, v, X, 0.0, reml) - _loglik0(ymc, v, X, t, reml) > ctrl.tol and t > ctrl.ll0_threshold:
+        if _loglik0(ymc, v, X, 0.0, reml) - _loglik0(ymc, v, X, t, reml) > ctrl.ll0_margin and t > ctrl.ll0_threshold:
             t = 0.0  # a local maximum less likely than tau² = 0
     t = max(0.0, t)
     w = 1 / (v + t)
@@ -287,8 +272,7 @@ def _check_options(method: str, level: float, control: str) -> str:
     method = str(method).upper()
     if method not in METHODS:
         raise MetaError(f"unknown method {method!r}; allowed: {', '.join(METHODS)}")
-    if not (isinstance(level, (int, float)) and 0 < level < 1):
-        raise MetaError(f"level must be a fraction between 0 and 1 (e.g. 0.95); got {level!r}")
+    check_level(level)
     if control not in CONTROLS:
         raise MetaError(f"unknown control {control!r}; allowed: {', '.join(CONTROLS)}")
     return method
@@ -319,7 +303,7 @@ def rma_mods(
 
 
 def _fit(y, v, X, names, intercept: bool, method: str, knha: bool, level: float, control: str, with_r2: bool) -> MetaRegressionResult:
-    ctrl = _CONTROLS[control]
+    ctrl = stopping(control, v)
     k, p = X.shape
     tau2, se_tau2 = _tau2(y, v, X, method, ctrl)
     w = 1 / (v + tau2)
@@ -409,7 +393,7 @@ def _pseudo_r2(y, v, X, method: str, tau2: float, control: str) -> float | None:
         adj = 1 - (1 - mss / (mss + rss)) * (k - 1) / (k - p)
         return max(0.0, 100 * adj)
     try:
-        tau2_re, _ = _tau2(y, v, np.ones((k, 1)), method, _CONTROLS[control])
+        tau2_re, _ = _tau2(y, v, np.ones((k, 1)), method, stopping(control, v))
     except MetaError:
         return None  # metafor gives NA when the intercept-only model fails
     if tau2_re == 0:
