@@ -33,7 +33,7 @@ from scipy import special
 from alsmsc.stats import distributions as dist
 from alsmsc.stats.control import control as stopping
 from alsmsc.stats.errors import MetaError
-from alsmsc.stats.inputs import check_level
+from alsmsc.stats.inputs import check_effects, check_knha_rss, check_level
 from alsmsc.stats.names import CONTINUOUS, CONTROLS, MEASURES, METHODS, PROPORTIONS, TWO_BY_TWO
 from alsmsc.stats.roots import uniroot
 
@@ -231,6 +231,7 @@ def _validate(yi, vi, min_k: int = 2) -> tuple[np.ndarray, np.ndarray]:
     nonpos = np.flatnonzero(v <= 0)
     if len(nonpos):
         raise MetaError(f"sampling variances vi must be positive; study/studies {', '.join(str(i + 1) for i in nonpos[:10])} have vi <= 0")
+    check_effects(y, v)
     if len(y) < min_k:
         raise MetaError(f"pooling needs at least {min_k} studies; got {len(y)}")
     return y, v
@@ -328,7 +329,10 @@ def tau2_fisher(y, v, method: str = "REML", control: str = "exact") -> float:
     while True:
         it += 1
         old = t2
-        adj = _fisher_step(y, v, t2, method)
+        with np.errstate(all="ignore"):  # a non-finite step is refused just below
+            adj = _fisher_step(y, v, t2, method)
+        if not math.isfinite(adj):
+            raise MetaError(f"{method} (Fisher scoring) failed: a step of {adj} at tau² = {t2:.6g} (the variances are too extreme); try method DL")
         while t2 + adj < 0:
             adj /= 2
         t2 = t2 + adj
@@ -371,15 +375,22 @@ def rma(yi, vi, method: str = "REML", knha: bool = False, level: float = 0.95, c
     tau2 = tau2_estimate(y, v, method, control)
     w = 1 / (v + tau2)
     sw = w.sum()
-    mu = float(np.sum(w * y) / sw)
+    with np.errstate(all="ignore"):
+        mu = float(np.sum(w * y) / sw)
+    if not (math.isfinite(tau2) and math.isfinite(mu) and 0 < sw < math.inf):
+        raise MetaError(
+            f"{method} cannot be computed in double precision for these data (tau² {tau2:.3g}, pooled estimate {mu:.3g}): the sampling "
+            f"variances span {v.min():.3g} to {v.max():.3g} and the effect sizes {y.min():.3g} to {y.max():.3g}; check them for unit errors"
+        )
     se = math.sqrt(1 / sw)
     wf = 1 / v
     q = _q_stat(y, wf)
     df = k - 1
     q_pval = float(dist.chi2_sf(q, df))
     if knha:
-        s2 = float(np.sum(w * (y - mu) ** 2) / df)
-        se = math.sqrt(s2 / sw)
+        rss = float(np.sum(w * (y - mu) ** 2))
+        check_knha_rss(rss)
+        se = math.sqrt(rss / df / sw)
         crit = dist.two_sided_crit(level, df)
         stat = mu / se
         pval = float(2 * dist.t_sf(abs(stat), df))

@@ -24,7 +24,7 @@ import numpy as np
 from alsmsc.stats.control import Control
 from alsmsc.stats.control import control as stopping
 from alsmsc.stats.distributions import chi2_sf, f_sf, norm_sf, t_sf, two_sided_crit
-from alsmsc.stats.inputs import check_level
+from alsmsc.stats.inputs import check_knha_rss, check_level
 from alsmsc.stats.meta_analysis import MetaError, _tau2_max, _validate
 from alsmsc.stats.names import CONTROLS, METHODS
 from alsmsc.stats.roots import uniroot
@@ -245,6 +245,8 @@ def _fisher_scoring(ymc, v, X, method: str, start: float, ctrl: Control) -> tupl
         else:  # EB
             adj = (float(ymc @ P @ ymc) * k / (k - p) - k) / w.sum()
         adj = 0.0 if math.isnan(adj) else float(adj)
+        if not math.isfinite(adj):
+            raise MetaError(f"{method} (Fisher scoring) failed: a step of {adj} at tau² = {t:.6g} (the variances are too extreme); try method DL")
         while t + adj < 0:
             adj /= 2
         t += adj
@@ -313,7 +315,8 @@ def _fit(y, v, X, names, intercept: bool, method: str, knha: bool, level: float,
     ddf = None
     if knha:
         rss = float(np.sum(w * (y - fitted) ** 2))
-        vb = vb * (rss / (k - p) if rss > EPS else 0.0)
+        check_knha_rss(rss)
+        vb = vb * (rss / (k - p))
         ddf = k - p
     se = np.sqrt(np.diag(vb))
     with np.errstate(divide="ignore", invalid="ignore"):
