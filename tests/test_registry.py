@@ -38,14 +38,42 @@ def test_search_page_and_partial_record():
     [
         (
             {"studies": [{"protocolSection": {"identificationModule": {"nctId": "NCT123"}}}]},
-            "studies[0]: protocolSection.identificationModule.nctId is missing or malformed",
+            'studies[0]: not a ClinicalTrials.gov API v2 study as documented: protocolSection.identificationModule.nctId: "NCT123" does not '
+            "have the expected form (NCT followed by 8 digits)",
         ),
         ({"studies": "nope"}, "'studies' must be a list"),
         ([1, 2], "a study must be a JSON object"),
         ({"nctId": "NCT00000001"}, "no 'protocolSection'"),
         (
             {"protocolSection": {"identificationModule": {"nctId": "NCT00000001"}, "designModule": {"enrollmentInfo": {"count": "many"}}}},
-            "enrollmentInfo.count must be a whole number",
+            "bad.json (NCT00000001): not a ClinicalTrials.gov API v2 study as documented: "
+            'protocolSection.designModule.enrollmentInfo.count: "many" is not an integer',
+        ),
+        # the registry-import cases of the integrity issue: shapes that used to be reinterpreted
+        (
+            {"protocolSection": {"identificationModule": {"nctId": "NCT00000001"}, "designModule": {"phases": "PHASE3"}}},
+            'protocolSection.designModule.phases: "PHASE3" is not an array',
+        ),
+        ({"protocolSection": {"identificationModule": {"nctId": "NCT00000001"}}, "hasResults": "false"}, 'hasResults: "false" is not a boolean'),
+        (
+            {"protocolSection": {"identificationModule": {"nctId": "NCT00000001"}, "designModule": {"phases": ["PHASE 3"]}}},
+            'protocolSection.designModule.phases[0]: "PHASE 3" is not one of NA, EARLY_PHASE1, PHASE1, PHASE2, PHASE3, PHASE4',
+        ),
+        (
+            {"protocolSection": {"identificationModule": {"nctId": "NCT00000001"}, "designModule": {"enrollmentInfo": {"count": True}}}},
+            "enrollmentInfo.count: true is not an integer",
+        ),
+        (
+            {"protocolSection": {"identificationModule": {"nctId": "NCT00000001"}, "statusModule": {"startDateStruct": {"date": "soon"}}}},
+            'startDateStruct.date: "soon" does not have the expected form (YYYY, YYYY-MM or YYYY-MM-DD)',
+        ),
+        (
+            {"protocolSection": {"identificationModule": {"nctId": "NCT00000001"}, "conditionsModule": {"conditions": "ALS"}}},
+            'conditionsModule.conditions: "ALS" is not an array',
+        ),
+        (
+            {"protocolSection": {"identificationModule": {"nctId": "NCT00000001"}, "contactsLocationsModule": {"locations": [{"country": 7}]}}},
+            "locations[0].country: 7 is not a string",
         ),
     ],
 )

@@ -8,7 +8,9 @@ which record and what is wrong.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -67,37 +69,124 @@ def _get(obj, *path, default=None):
     return obj
 
 
+_TEXT = {"type": "string"}
+_DATE = {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"}
+_TEXTS = {"type": "array", "items": _TEXT}
+# The parts of an API v2 study this module reads, with the types the API documents
+# (https://clinicaltrials.gov/data-api/about-api/study-data-structure). Anything else in a study is ignored; a part
+# that is present with another shape (a phase given as "PHASE3" instead of ["PHASE3"], hasResults as "false") is an
+# error, never reinterpreted.
+STUDY_SCHEMA = {
+    "type": "object",
+    "required": ["protocolSection"],
+    "properties": {
+        "hasResults": {"type": "boolean"},
+        "protocolSection": {
+            "type": "object",
+            "required": ["identificationModule"],
+            "properties": {
+                "identificationModule": {
+                    "type": "object",
+                    "required": ["nctId"],
+                    "properties": {"nctId": {"type": "string", "pattern": r"^NCT\d{8}$"}, "officialTitle": _TEXT, "briefTitle": _TEXT},
+                },
+                "statusModule": {
+                    "type": "object",
+                    "properties": {
+                        "overallStatus": _TEXT,
+                        "startDateStruct": {"type": "object", "properties": {"date": _DATE}},
+                        "completionDateStruct": {"type": "object", "properties": {"date": _DATE}},
+                        "studyFirstPostDateStruct": {"type": "object", "properties": {"date": _DATE}},
+                    },
+                },
+                "designModule": {
+                    "type": "object",
+                    "properties": {
+                        "phases": {"type": "array", "items": {"enum": ["NA", "EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4"]}},
+                        "enrollmentInfo": {
+                            "type": "object",
+                            "properties": {"count": {"type": "integer", "minimum": 0}, "type": {"enum": ["ACTUAL", "ESTIMATED", "ANTICIPATED"]}},
+                        },
+                    },
+                },
+                "conditionsModule": {"type": "object", "properties": {"conditions": _TEXTS}},
+                "armsInterventionsModule": {
+                    "type": "object",
+                    "properties": {"interventions": {"type": "array", "items": {"type": "object", "properties": {"name": _TEXT}}}},
+                },
+                "contactsLocationsModule": {
+                    "type": "object",
+                    "properties": {"locations": {"type": "array", "items": {"type": "object", "properties": {"country": _TEXT}}}},
+                },
+            },
+        },
+    },
+}
+
+
+@functools.cache
+def _validator():
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(STUDY_SCHEMA)
+
+
+def _shape_errors(study) -> list[str]:
+    """Every place where a study differs from STUDY_SCHEMA, as ``path: what is wrong``, in document order."""
+    errors = sorted(_validator().iter_errors(study), key=lambda e: [str(p) for p in e.absolute_path])
+    out = []
+    for e in errors:
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.absolute_path).lstrip(".") or "(the study)"
+        out.append(f"{path}: {_describe(e)}")
+    return out
+
+
+def _describe(e) -> str:
+    shown = json.dumps(e.instance, ensure_ascii=False)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    if e.validator == "type":
+        return f"{shown} is not {'an' if e.validator_value in ('array', 'object', 'integer') else 'a'} {e.validator_value}"
+    if e.validator == "enum":
+        return f"{shown} is not one of {', '.join(map(str, e.validator_value))}"
+    if e.validator == "pattern":
+        form = "NCT followed by 8 digits" if "NCT" in e.validator_value else "YYYY, YYYY-MM or YYYY-MM-DD"
+        return f"{shown} does not have the expected form ({form})"
+    if e.validator == "required":
+        return e.message
+    if e.validator == "minimum":
+        return f"{shown} is below {e.validator_value}"
+    return e.message
+
+
 def normalise(study, where: str = "record") -> TrialRecord:
     if not isinstance(study, dict):
         raise RegistryError(f"{where}: a study must be a JSON object, got {type(study).__name__}")
-    protocol = study.get("protocolSection")
-    if not isinstance(protocol, dict):
+    if not isinstance(study.get("protocolSection"), dict):
         raise RegistryError(f"{where}: no 'protocolSection'; this is not a ClinicalTrials.gov API v2 study")
-    nct = _get(protocol, "identificationModule", "nctId")
-    if not isinstance(nct, str) or not nct.startswith("NCT") or len(nct) != 11 or not nct[3:].isdigit():
-        raise RegistryError(
-            f"{where}: protocolSection.identificationModule.nctId is missing or malformed ({nct!r}); expected NCT followed by 8 digits"
-        )
+    problems = _shape_errors(study)
+    if problems:
+        nct = _get(study, "protocolSection", "identificationModule", "nctId")
+        label = f"{where} ({nct})" if isinstance(nct, str) and re.fullmatch(r"NCT\d{8}", nct) else where
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise RegistryError(f"{label}: not a ClinicalTrials.gov API v2 study as documented: " + "; ".join(problems[:5]) + more)
+    protocol = study["protocolSection"]
+    nct = protocol["identificationModule"]["nctId"]
     count = _get(protocol, "designModule", "enrollmentInfo", "count")
-    if count is not None and not isinstance(count, int):
-        raise RegistryError(f"{where} ({nct}): enrollmentInfo.count must be a whole number, got {count!r}")
-    locations = _get(protocol, "contactsLocationsModule", "locations", default=[]) or []
+    locations = _get(protocol, "contactsLocationsModule", "locations", default=[])
     return TrialRecord(
         nct_id=nct,
         title=_get(protocol, "identificationModule", "officialTitle") or _get(protocol, "identificationModule", "briefTitle"),
         status=_get(protocol, "statusModule", "overallStatus"),
-        phases=list(_get(protocol, "designModule", "phases", default=[]) or []),
+        phases=list(_get(protocol, "designModule", "phases", default=[])),
         enrollment=count,
         enrollment_type=_get(protocol, "designModule", "enrollmentInfo", "type"),
         start_date=_get(protocol, "statusModule", "startDateStruct", "date"),
         completion_date=_get(protocol, "statusModule", "completionDateStruct", "date"),
         first_posted=_get(protocol, "statusModule", "studyFirstPostDateStruct", "date"),
-        conditions=list(_get(protocol, "conditionsModule", "conditions", default=[]) or []),
-        interventions=[
-            i.get("name", "") for i in (_get(protocol, "armsInterventionsModule", "interventions", default=[]) or []) if isinstance(i, dict)
-        ],
-        countries=sorted({loc.get("country") for loc in locations if isinstance(loc, dict) and loc.get("country")}),
-        has_results=bool(study.get("hasResults", False)),
+        conditions=list(_get(protocol, "conditionsModule", "conditions", default=[])),
+        interventions=[i.get("name", "") for i in _get(protocol, "armsInterventionsModule", "interventions", default=[])],
+        countries=sorted({loc["country"] for loc in locations if loc.get("country")}),
+        has_results=study.get("hasResults", False),
     )
 
 
