@@ -74,7 +74,7 @@ def test_release_writes_changelog_from_the_diff(repo):
     changelog = (repo / "data" / "CHANGELOG.md").read_text()
     assert changelog.index(f"## {new} — 2027-01-15") < changelog.index(f"## {current}")
     assert "| 2027-01-15 | Update | trials: 0 added, 0 removed, 1 changed |" in changelog
-    assert "changed `mayo-ph1` · `notes`:" in changelog and "Fixture note changed" in changelog
+    assert "changed mayo\\-ph1 · notes:" in changelog and "Fixture note changed" in changelog
     assert dataset.version(repo / "data") == {"name": "als-msc-evidence", "version": new, "date": "2027-01-15"}
     assert dataset.validate(repo / "data") == []  # checksums were refreshed
     cff = yaml.safe_load((repo / "CITATION.cff").read_text())
@@ -92,15 +92,62 @@ def test_a_moved_pooled_estimate_is_a_material_update(repo):
     assert proc.returncode == 0, proc.stderr
     assert "MATERIAL UPDATE" in proc.stdout
     changelog = (repo / "data" / "CHANGELOG.md").read_text()
-    assert "| Material update |" in changelog and "`prop_deaths`: estimate moved" in changelog
+    assert "| Material update |" in changelog and "prop\\_deaths: estimate moved" in changelog
 
 
-@pytest.mark.parametrize("version,message", [("1.0", "is not X.Y.Z"), ("0.9.0", "must be greater than the current")])
-def test_bad_versions_are_refused(repo, version, message):
-    current = dataset.version(repo / "data")["version"]
-    proc = alsmsc(repo, "release", version)
-    assert proc.returncode == 1 and message in proc.stderr
-    assert dataset.version(repo / "data")["version"] == current
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["1.0"], "is not X.Y.Z"),
+        (["0.9.0"], "must be greater than the current"),
+        (["9.0.0\n"], "is not X.Y.Z"),  # a trailing newline used to pass the pattern
+        (["09.0.0"], "is not X.Y.Z"),
+        (["9.0.0", "--date", "2026-13-45"], "is not a calendar date"),
+        (["9.0.0", "--date", "2026-02-30"], "is not a calendar date"),
+        (["9.0.0", "--date", "2026-1-5"], "must be written YYYY-MM-DD"),
+        (["9.0.0", "--threshold", "-1"], "must be a fraction between 0 and 1"),
+    ],
+)
+def test_bad_arguments_are_refused_and_nothing_changes(repo, args, message):
+    before = {p: p.read_bytes() for p in (repo / "data" / "datapackage.json", repo / "data" / "CHANGELOG.md", repo / "CITATION.cff")}
+    proc = alsmsc(repo, "release", *args)
+    assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def test_a_release_that_fails_midway_leaves_every_file_as_it_was(repo, monkeypatch):
+    from alsmsc.dataset import release as release_module
+    from alsmsc.files.layout import Layout
+
+    _, new = bump(repo, 2)
+    edit(repo / "data" / "trials.csv", "trial_id", "mayo-ph1", "dose", "fixture dose")  # checksums will change
+    files = (repo / "data" / "datapackage.json", repo / "data" / "CHANGELOG.md", repo / "CITATION.cff")
+    before = {p: p.read_bytes() for p in files}
+    real = release_module.atomic_write_text
+
+    def failing(path, text):
+        if Path(path).name == "CITATION.cff":  # the last of the three writes
+            raise OSError("disk full (fixture)")
+        real(path, text)
+
+    monkeypatch.setattr(release_module, "atomic_write_text", failing)
+    with pytest.raises(OSError, match="disk full"):
+        release_module.release(Layout(repo), new, "2027-01-02")
+    assert {p: p.read_bytes() for p in files} == before
+
+
+def test_data_text_reaches_the_changelog_as_text_not_markup(repo):
+    from markdown_it import MarkdownIt
+
+    _, new = bump(repo, 2)
+    hostile = "<img src=x onerror=alert(1)> [link](javascript:alert(2)) {raw}`html <b>x</b>` | `tick"
+    edit(repo / "data" / "trials.csv", "trial_id", "mayo-ph1", "notes", hostile)
+    proc = alsmsc(repo, "release", new, "--date", "2027-01-02")
+    assert proc.returncode == 0, proc.stderr
+    entry = (repo / "data" / "CHANGELOG.md").read_text().split("\n## ")[1]
+    rendered = MarkdownIt("commonmark").enable("table").render("## " + entry)
+    assert "<img" not in rendered and "<a " not in rendered and "<b>" not in rendered
+    assert "&lt;img src=x onerror=alert(1)&gt;" in rendered  # shown, as text
 
 
 def test_invalid_data_are_not_released(repo):
@@ -122,7 +169,7 @@ def test_previous_release_can_be_named_and_must_carry_the_current_version(repo):
     proc = alsmsc(repo, "release", new, "--date", "2027-03-01", "--previous", first)
     assert proc.returncode == 0, proc.stderr
     changelog = (repo / "data" / "CHANGELOG.md").read_text()
-    assert "changed `mayo-ph1` · `notes`:" in changelog and "changed `mayo-ph1` · `dose`:" in changelog  # both, against the named commit
+    assert "changed mayo\\-ph1 · notes:" in changelog and "changed mayo\\-ph1 · dose:" in changelog  # both, against the named commit
     git(repo, "commit", "-qam", "released")
     proc = alsmsc(repo, "release", bump(repo, 2)[1], "--previous", first)
     assert proc.returncode == 1 and f"has data version '{current}', not the current {new}" in proc.stderr

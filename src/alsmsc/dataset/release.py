@@ -18,10 +18,12 @@ from pathlib import Path
 import pandas as pd
 
 from alsmsc import dataset
-from alsmsc.files.atomic import atomic_write_text
+from alsmsc.files.atomic import atomic_write_bytes, atomic_write_text
 from alsmsc.files.layout import Layout
+from alsmsc.formats.escape import markdown as md
 
-SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")  # used with fullmatch: "1.2.3\n" is not a version
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class ReleaseError(Exception):
@@ -110,13 +112,16 @@ MAX_CHANGES = 40  # changed cells listed per table; added and removed rows are a
 
 
 def changelog_entry(version: str, date: str, diffs: dict[str, TableDiff], flags: list[dict]) -> str:
+    """The changelog section for a release. Every value from the data (keys, column names, cell values, drift reasons)
+    goes through ``formats.escape.markdown``: the What's new page renders this Markdown, so a record id such as
+    ``<img onerror=...>`` must reach it as text."""
     event = "Material update" if flags else "Update"
     summary = []
     for name, d in diffs.items():
         if not d.empty:
-            summary.append(f"{name}: {len(d.added)} added, {len(d.removed)} removed, {len({k for k, *_ in d.changed})} changed")
+            summary.append(f"{md(name)}: {len(d.added)} added, {len(d.removed)} removed, {len({k for k, *_ in d.changed})} changed")
     lines = [
-        f"## {version} — {date}",
+        f"## {version} — {date}",  # both checked against strict patterns above: no markup can pass
         "",
         "| Date | Event | Description |",
         "|---|---|---|",
@@ -125,15 +130,15 @@ def changelog_entry(version: str, date: str, diffs: dict[str, TableDiff], flags:
     ]
     if flags:
         lines += ["**Material update.** The conclusions may have changed:", ""]
-        lines += [f"- `{f['comparison']}`: {f['reason']}" for f in flags] + [""]
+        lines += [f"- {md(f['comparison'])}: {md(f['reason'])}" for f in flags] + [""]
     for name, d in diffs.items():
         if d.empty:
             continue
-        lines += [f"### `{name}`", ""]
-        lines += [f"- added: `{k}`" for k in d.added]
-        lines += [f"- removed: `{k}`" for k in d.removed]
+        lines += [f"### Table {md(name)}", ""]
+        lines += [f"- added: {md(k)}" for k in d.added]
+        lines += [f"- removed: {md(k)}" for k in d.removed]
         for key, col, old, new in d.changed[:MAX_CHANGES]:
-            lines.append(f"- changed `{key}` · `{col}`: {_short(old)} → {_short(new)}")
+            lines.append(f"- changed {md(key)} · {md(col)}: {_short(old)} → {_short(new)}")
         if len(d.changed) > MAX_CHANGES:
             lines.append(f"- … and {len(d.changed) - MAX_CHANGES} more changed cells (the field-by-field diff is in the git history)")
         lines.append("")
@@ -141,9 +146,20 @@ def changelog_entry(version: str, date: str, diffs: dict[str, TableDiff], flags:
 
 
 def _short(value: str, limit: int = 80) -> str:
-    text = (value or "(blank)").replace("|", "/").replace("\n", " ")
+    text = (value or "(blank)").replace("\n", " ")
     text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return "`" + text.replace("`", "'") + "`"
+    return "“" + md(text) + "”"
+
+
+def check_date(date: str) -> str:
+    """A real calendar date written YYYY-MM-DD (``2026-13-45`` and ``2026-1-5`` are refused)."""
+    if not isinstance(date, str) or not DATE.fullmatch(date):
+        raise ReleaseError(f"release date {date!r} must be written YYYY-MM-DD, e.g. 2026-12-01")
+    try:
+        dt.date.fromisoformat(date)
+    except ValueError:
+        raise ReleaseError(f"release date {date} is not a calendar date (month 01-12, a day the month has)") from None
+    return date
 
 
 # (previous data folder, current data folder, threshold) -> flags; the analyses layer supplies it (the dataset layer
@@ -154,15 +170,27 @@ DriftCheck = Callable[[Path, Path, float], list[dict]]
 def release(
     layout: Layout, version: str, date: str | None = None, threshold: float = 0.10, previous: str | None = None, drift: DriftCheck | None = None
 ) -> tuple[str, list[dict]]:
-    if not SEMVER.match(version):
-        raise ReleaseError(f"version {version!r} is not X.Y.Z")
+    """Bump the dataset version. All or nothing: every argument is checked and every new file content is computed
+    before the first write; if a write fails or the command is interrupted, the files already written are restored."""
+    if not isinstance(version, str) or not SEMVER.fullmatch(version):
+        raise ReleaseError(f"version {version!r} is not X.Y.Z (three whole numbers without leading zeros, e.g. 1.4.0)")
+    if date is not None:
+        check_date(date)
+    if not (0 < threshold < 1):
+        raise ReleaseError(f"threshold {threshold!r} must be a fraction between 0 and 1 (0.10 flags a 10% change)")
     desc = dataset.read_descriptor(layout.datapackage)
     current = desc.get("version", "0.0.0")
+    if not isinstance(current, str) or not SEMVER.fullmatch(current):
+        raise ReleaseError(f"data/datapackage.json has version {current!r}, which is not X.Y.Z; fix it by hand first")
     if tuple(map(int, version.split("."))) <= tuple(map(int, current.split("."))):
         raise ReleaseError(f"version {version} must be greater than the current {current}")
-    original = layout.datapackage.read_bytes()
-    try:  # a refused release changes nothing: every refusal below restores the descriptor
+    changelog = layout.data / "CHANGELOG.md"
+    cff = layout.root / "CITATION.cff"
+    originals = {path: path.read_bytes() for path in (layout.datapackage, changelog, cff) if path.exists()}
+    written: list[Path] = []
+    try:
         dataset.rehash(layout.data)  # the release records the data as they are now
+        written.append(layout.datapackage)
         problems = dataset.validate(layout.data)
         if problems:
             raise ReleaseError("the data are not valid; fix these first:\n" + "\n".join(map(str, problems)))
@@ -175,18 +203,27 @@ def release(
             before = export_data(layout, commit, Path(tmp) / "previous")
             diffs = diff_tables(before, layout.data)
             flags = drift(before, layout.data, threshold) if drift else []
-    except BaseException:
-        layout.datapackage.write_bytes(original)
+        entry = changelog_entry(version, date, diffs, flags)
+        desc = dataset.read_descriptor(layout.datapackage)
+        desc["version"], desc["created"] = version, f"{date}T00:00:00Z"
+        head, _, rest = (changelog.read_text(encoding="utf-8") if changelog.exists() else "# Changelog\n").partition("\n## ")
+        new_changelog = head.rstrip() + "\n\n" + entry + ("\n## " + rest if rest else "")
+        new_cff = None
+        if cff.exists():
+            text = re.sub(r"(?m)^version: .*$", f"version: {version}", cff.read_text(encoding="utf-8"))
+            new_cff = re.sub(r"(?m)^date-released: .*$", f"date-released: {date}", text)
+        # every content is ready: now the writes, each atomic, undone together below if one fails
+        dataset.write_descriptor(layout.datapackage, desc)
+        written.append(changelog)
+        atomic_write_text(changelog, new_changelog)
+        if new_cff is not None:
+            written.append(cff)
+            atomic_write_text(cff, new_cff)
+    except BaseException:  # a refusal, a failed write, Ctrl-C: the release leaves no file bumped
+        for path in written:
+            if path in originals:
+                atomic_write_bytes(path, originals[path])
+            else:
+                path.unlink(missing_ok=True)
         raise
-    entry = changelog_entry(version, date, diffs, flags)
-    desc = dataset.read_descriptor(layout.datapackage)
-    desc["version"], desc["created"] = version, f"{date}T00:00:00Z"
-    dataset.write_descriptor(layout.datapackage, desc)
-    changelog = layout.data / "CHANGELOG.md"
-    head, _, rest = changelog.read_text(encoding="utf-8").partition("\n## ")
-    atomic_write_text(changelog, head.rstrip() + "\n\n" + entry + ("\n## " + rest if rest else ""))
-    cff = layout.root / "CITATION.cff"
-    if cff.exists():
-        text = re.sub(r"(?m)^version: .*$", f"version: {version}", cff.read_text(encoding="utf-8"))
-        atomic_write_text(cff, re.sub(r"(?m)^date-released: .*$", f"date-released: {date}", text))
     return entry, flags
