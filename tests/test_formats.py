@@ -44,3 +44,17 @@ def test_every_chart_colour_stands_out_from_the_page():
     weak = {name: round(colours.contrast(value), 2) for name, value in palette.items() if name != "WHITE" and colours.contrast(value) < 3}
     assert weak == {}
     assert len(set(colours.CATEGORICAL)) == len(colours.CATEGORICAL) >= 6
+
+
+def test_code_spans_show_any_text_verbatim():
+    from markdown_it import MarkdownIt
+
+    from alsmsc.formats.escape import code
+
+    md = MarkdownIt("commonmark").enable("table")
+    for text in ["^[a-z]+$", "a`b", "``x``", "<script>alert(1)</script>", "{raw}`html <b>x</b>`", "`"]:
+        rendered = md.render(code(text)).strip()
+        assert rendered.startswith("<p><code>") and rendered.endswith("</code></p>"), (text, rendered)
+        assert "<script>" not in rendered and "<b>" not in rendered
+    row = md.render("| a | b |\n|---|---|\n| " + code("x|y") + " | z |\n")
+    assert "<code>x|y</code>" in row and "<td>z</td>" in row  # a pipe in a table cell stays in its cell

@@ -268,3 +268,23 @@ def test_a_trial_drawn_once_per_route_is_one_row_of_the_chart_data():
     two = pd.DataFrame({"trial": ["A", "A"], "route": ["IT", "IV"], "year": [2010, 2011]})
     [kept] = charts.chart_data(charts.spec(chart.properties(data=two)))
     assert len(kept) == 2
+
+
+def test_downloads_for_spreadsheets_do_not_carry_formulas(tmp_path, monkeypatch):
+    """OWASP CSV injection: text that starts with = + - @ tab or CR gets an apostrophe; numbers stay numbers."""
+    monkeypatch.setattr(outputs, "_glue", lambda *a, **k: None)
+    hostile = ['=HYPERLINK("http://x","y")', "+SUM(A1)", "-2+3*cmd|' /C calc'!A0", "@SUM(A1)", "\t=1", "plain"]
+    frame = pd.DataFrame({"study": hostile, "effect": [-0.5, 1.0, -2.25, 0.0, 3.0, -1e-3], "text_number": ["-0.5", "+3", "-1e-3", "4", "5", "6"]})
+    out = outputs.Outputs(tmp_path, "0.1.0", "abc")
+    out.table("t", frame)
+    back = pd.read_csv(tmp_path / "tables" / "t.csv", dtype=str, keep_default_na=False)
+    assert list(back["study"]) == ["'" + v for v in hostile[:5]] + ["plain"]
+    assert list(back["effect"]) == ["-0.5", "1", "-2.25", "0", "3", "-0.001"]  # numbers untouched
+    assert list(back["text_number"]) == ["-0.5", "+3", "-1e-3", "4", "5", "6"]  # numbers written as text too
+    html = (tmp_path / "tables" / "t.html").read_text()
+    assert "&#x27;=HYPERLINK" not in html and "=HYPERLINK" in html  # the page shows the value as it is
+    chart = alt.Chart(frame).mark_point().encode(x=alt.X("effect:Q", title="Effect"), y=alt.Y("study:N", title="Study"))
+    out.chart("c", chart, alt_text="fixture chart")
+    data = pd.read_csv(tmp_path / "tables" / "c_data.csv", dtype=str, keep_default_na=False)
+    assert all(not v.startswith(("=", "+", "@", "\t")) for v in data["Study"]) and "'-2+3*cmd|' /C calc'!A0" in list(data["Study"])
+    assert "-0.5" in list(data["Effect"])

@@ -6,6 +6,7 @@ The injected values are fixture data in a copy of the project; they are never pu
 from __future__ import annotations
 
 import csv
+import json
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -22,6 +23,13 @@ INJECT = {
     ("background_facts.csv", "sex_ratio_pooled_fontana2021", "value"): '<b onmouseover=alert("t4")>x</b> **bold4**',
     # free text that a chart carries in its inlined data (the risk-factor chart's tooltip)
     ("background_facts.csv", "env_lead_or_zhu2023", "population"): '36 studies</script><script>alert("t5")</script>',
+}
+
+
+# the descriptor's own text reaches the data dictionary page
+INJECT_DESCRIPTOR = {
+    "title": '<img src=x onerror=alert("t6")> **bold6**',
+    "description": 'Intro.\n\n```{raw} html\n<script>alert("t7")</script>\n```\n\n{raw}`html <b onmouseover=alert("t8")>x</b>`',
 }
 
 
@@ -44,6 +52,10 @@ def hostile_site(tmp_path_factory) -> Path:
     for (file, key, column), value in INJECT.items():
         key_col = {"background_facts.csv": "fact_id", "trials.csv": "trial_id"}.get(file, "study_id")
         set_value(root / "data" / file, key_col, key, column, value)
+    desc_path = root / "data" / "datapackage.json"
+    desc = json.loads(desc_path.read_text(encoding="utf-8"))
+    desc["resources"][1].update(INJECT_DESCRIPTOR)
+    desc_path.write_text(json.dumps(desc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     alsmsc(root, "rehash", check=True)
     result = build(root)
     assert result["ok"], result["output"]
@@ -93,6 +105,9 @@ def test_injected_text_is_shown_literally(hostile_site):
     assert "<strong>bold" not in refs + trials + background
     assert "&lt;b onmouseover=alert" in background and "**bold4**" in background  # a glued fact, pasted as text
     assert "<\\/script><script>alert" in pages["etiology.html"]  # in the chart's inlined JSON the closing tag is escaped
+    dictionary = pages["data-dictionary.html"]  # a resource title and description from datapackage.json
+    assert "&lt;img src=x onerror=alert" in dictionary and "**bold6**" in dictionary and "<strong>bold6" not in dictionary
+    assert "{raw}" in dictionary and "&lt;script&gt;alert(&quot;t7&quot;)" in dictionary  # the MyST directive and role are text
 
 
 def test_no_injected_script_runs_in_the_browser(hostile_site):
@@ -105,7 +120,7 @@ def test_no_injected_script_runs_in_the_browser(hostile_site):
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         page = browser.new_page()
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        for name in ("clinical-trials.html", "references.html", "background.html", "etiology.html", "intro.html"):
+        for name in ("clinical-trials.html", "references.html", "background.html", "etiology.html", "intro.html", "data-dictionary.html"):
             page.goto((hostile_site / name).as_uri())
             page.wait_for_timeout(1500)
             page.mouse.move(300, 300)

@@ -5,46 +5,43 @@ from __future__ import annotations
 from alsmsc import dataset
 from alsmsc.files.atomic import write_if_changed
 from alsmsc.files.layout import Layout
-
-
-def _cell(text) -> str:
-    """Escape text for a Markdown pipe-table cell, so descriptions are shown as written."""
-    text = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`").replace("*", "\\*").replace("_", "\\_")
-    return text.replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+from alsmsc.formats.escape import code
+from alsmsc.formats.escape import markdown as md
 
 
 def _constraints(field: dict) -> str:
+    """Allowed values as Markdown: lists and bounds escaped as text, a pattern as a code span."""
     cons = field.get("constraints", {})
     parts = []
     if "x-list-of" in field:
-        parts.append("list of: " + ", ".join(field["x-list-of"]))
+        parts.append("list of: " + ", ".join(md(v) for v in field["x-list-of"]))
     elif "enum" in cons:
-        parts.append("one of: " + ", ".join(cons["enum"]))
+        parts.append("one of: " + ", ".join(md(v) for v in cons["enum"]))
     elif "pattern" in cons:
-        parts.append(f"pattern `{cons['pattern']}`")
+        parts.append(f"pattern {code(cons['pattern'])}")
     if "minimum" in cons:
-        parts.append(f"≥ {cons['minimum']}")
+        parts.append(f"≥ {md(cons['minimum'])}")
     if "maximum" in cons:
-        parts.append(f"≤ {cons['maximum']}")
+        parts.append(f"≤ {md(cons['maximum'])}")
     return "; ".join(parts)
 
 
 def render(desc: dict) -> str:
-    out = [f"Data package `{desc['name']}`, version **{desc.get('version', '?')}**.", ""]
+    """Every value of the descriptor passes formats.escape: a title or description is shown as written, never run as
+    HTML or MyST (a ``{raw} html`` block in a description is text on the page)."""
+    out = [f"Data package {code(desc['name'])}, version **{md(desc.get('version', '?'))}**.", ""]
     for res in desc["resources"]:
         schema = res["schema"]
-        out += [f"## `{res['path']}` — {res.get('title', res['name'])}", "", res.get("description", ""), ""]
-        keys = [f"primary key: `{' + '.join(schema.get('primaryKey', []))}`"] if schema.get("primaryKey") else []
+        out += [f"## {code(res['path'])} — {md(res.get('title', res['name']))}", "", md(res.get("description", "")), ""]
+        keys = [f"primary key: {code(' + '.join(schema.get('primaryKey', [])))}"] if schema.get("primaryKey") else []
         for fk in schema.get("foreignKeys", []):
-            keys.append(f"`{', '.join(fk['fields'])}` → `{fk['reference']['resource']}.{', '.join(fk['reference']['fields'])}`")
+            keys.append(f"{code(', '.join(fk['fields']))} → {code(fk['reference']['resource'] + '.' + ', '.join(fk['reference']['fields']))}")
         if keys:
             out += ["Keys: " + "; ".join(keys) + ".", ""]
         out += ["| column | type | required | allowed values | description |", "|---|---|---|---|---|"]
         for f in schema["fields"]:
-            cons = _constraints(f)
             required = "yes" if f.get("constraints", {}).get("required") else ""
-            allowed = _cell(cons) if "pattern" not in cons else cons.replace("|", "\\|")
-            out.append(f"| `{f['name']}` | {f.get('type', 'string')} | {required} | {allowed} | {_cell(f.get('description', ''))} |")
+            out.append(f"| {code(f['name'])} | {md(f.get('type', 'string'))} | {required} | {_constraints(f)} | {md(f.get('description', ''))} |")
         out.append("")
     return "\n".join(out)
 

@@ -84,7 +84,7 @@ class Outputs:
     def table(self, key: str, frame: pd.DataFrame, display: bool = True, **html_options) -> None:
         """A table: written as CSV (for analysts) and as the escaped HTML chapters show (tables/KEY.html). Returns
         nothing, so a notebook cell ending with it shows the table once (glued), not again as a raw pandas repr."""
-        atomic_write_text(self.dir / "tables" / f"{key}.csv", frame.to_csv(index=False, lineterminator="\n", float_format="%.6g"))
+        atomic_write_text(self.dir / "tables" / f"{key}.csv", _csv(frame, float_format="%.6g"))
         shown = HTMLTable(frame, note_key=key, **html_options)
         atomic_write_text(self.dir / "tables" / f"{key}.html", shown.html())
         _glue(key, shown, display)
@@ -107,7 +107,7 @@ class Outputs:
         for i, frame in enumerate(tables, start=1):
             name = f"{key}_data" + (f"_{i}" if len(tables) > 1 else "")
             frame = frame.map(lambda v: (str(int(v)) if v.is_integer() else fmt.value(v)) if isinstance(v, float) and math.isfinite(v) else v)
-            atomic_write_text(self.dir / "tables" / f"{name}.csv", frame.to_csv(index=False, lineterminator="\n"))
+            atomic_write_text(self.dir / "tables" / f"{name}.csv", _csv(frame))
             shown.append(HTMLTable(frame, note_key=name).html())
         if not shown:
             return ""
@@ -161,3 +161,8 @@ class HTMLTable:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         return {"text/html": self.html(), "text/plain": self.frame.to_string(index=False)}
+
+
+def _csv(frame: pd.DataFrame, **options) -> str:
+    """A download for spreadsheets: text cells that a spreadsheet would run as a formula are neutralised."""
+    return frame.map(escape.spreadsheet_cell).to_csv(index=False, lineterminator="\n", **options)
