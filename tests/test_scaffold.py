@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from alsmsc import dataset
@@ -116,3 +118,40 @@ def test_invalid_new_study_is_refused_and_files_restored(tmp_path):
     )
     assert proc.returncode == 1 and "'not-a-doi' is not a well-formed doi" in proc.stderr
     assert {p.name: p.read_bytes() for p in (root / "data").iterdir()} == before
+
+
+def test_an_interrupted_write_back_restores_every_file(tmp_path, monkeypatch):
+    """Ctrl-C (or a full disk) while the checked rows are copied into data/: every file is as it was, and the data
+    still validate (the old failure: rows left behind with checksums that already matched them)."""
+    from alsmsc.dataset import new_study as scaffold
+    from alsmsc.files.layout import Layout
+
+    root = copy_project(tmp_path / "p")
+    before = {p.name: p.read_bytes() for p in (root / "data").iterdir()}
+    real = scaffold.atomic_write_bytes
+    writes = []
+
+    def interrupted(path, data):
+        writes.append(Path(path).name)
+        if Path(path).name == "datapackage.json":  # the last write: the CSVs are already replaced
+            raise KeyboardInterrupt
+        real(path, data)
+
+    monkeypatch.setattr(scaffold, "atomic_write_bytes", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        scaffold.new_study(
+            Layout(root),
+            "Fixture2026",
+            "clinical",
+            "Fixture",
+            2026,
+            "A fixture trial report",
+            "https://doi.org/10.1234/fixture.2026",
+            "abstract",
+            doi="10.1234/fixture.2026",
+            trial_id="fixture-ph1",
+        )
+    first_try = writes[: writes.index("datapackage.json") + 1]
+    assert len(first_try) > 1 and len(set(first_try)) == len(first_try)  # each CSV once, then the checksums last
+    assert {p.name: p.read_bytes() for p in (root / "data").iterdir()} == before
+    assert dataset.validate(root / "data") == []

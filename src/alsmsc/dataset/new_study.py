@@ -1,7 +1,9 @@
 """`alsmsc new-study`: add a correctly shaped record, fill what is known, mark the rest not reported, validate.
 
 Only flags the contributor gives are filled; every other field is left blank (and listed in not_reported where the
-table has that column), so nothing is guessed. If the result does not validate, the files are restored.
+table has that column), so nothing is guessed. The rows are added and checked in a staging copy of data/; only a
+result that validates is written back, the CSV files first and the checksums last, and an interrupted or failed
+write-back restores every file. So data/ never holds an unchecked row whose checksums already match.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import io
+import shutil
+import tempfile
 from pathlib import Path
 
 from alsmsc import dataset
-from alsmsc.files.atomic import atomic_write_text
+from alsmsc.files.atomic import atomic_write_bytes, atomic_write_text
 from alsmsc.files.layout import Layout
 
 
@@ -47,14 +51,86 @@ def new_study(
     read_url: str = "",
 ) -> list[str]:
     """Append the record (and, for a clinical record of a trial not yet in the data, the trial); returns the problems
-    found (the files are restored when there are any)."""
+    found (data/ is unchanged when there are any)."""
     clinical = record_type == "clinical"
-    files = ["studies.csv"] + (["trials.csv", "clinical_arms.csv", "screening_log.csv", "risk_of_bias.csv"] if clinical else [])
-    backup = {f: (layout.data / f).read_bytes() for f in files + ["datapackage.json"]}
     if clinical and not trial_id:
         return ["a clinical record needs --trial (an existing trial_id, or a new lowercase id such as smith-ph2)"]
+    with tempfile.TemporaryDirectory(prefix="alsmsc-new-study-") as tmp:
+        stage = Path(tmp) / "data"
+        shutil.copytree(layout.data, stage)
+        _scaffold(
+            stage,
+            study_id=study_id,
+            record_type=record_type,
+            first_author=first_author,
+            year=year,
+            title=title,
+            url=url,
+            verified_from=verified_from,
+            doi=doi,
+            pmid=pmid,
+            registry_ids=registry_ids,
+            journal=journal,
+            publication_type=publication_type,
+            country=country,
+            trial_id=trial_id,
+            record_kind=record_kind,
+            read_url=read_url,
+        )
+        dataset.rehash(stage)
+        problems = [str(p) for p in dataset.validate(stage)]
+        if problems:
+            return problems
+        _write_back(stage, layout.data)
+    return []
+
+
+def _write_back(stage: Path, data: Path) -> None:
+    """Copy the changed files into data/: CSVs first, datapackage.json (the checksums) last, so an interruption
+    between two writes leaves checksums that do not match and `alsmsc validate` says so; any failure restores all."""
+    changed = sorted(
+        p.name for p in stage.iterdir() if p.is_file() and (not (data / p.name).is_file() or (data / p.name).read_bytes() != p.read_bytes())
+    )
+    changed.sort(key=lambda name: name == "datapackage.json")
+    originals = {name: (data / name).read_bytes() for name in changed if (data / name).is_file()}
+    done: list[str] = []
+    try:
+        for name in changed:
+            atomic_write_bytes(data / name, (stage / name).read_bytes())  # atomic: a failed write leaves the old file
+            done.append(name)
+    except BaseException:
+        for name in done:
+            if name in originals:
+                atomic_write_bytes(data / name, originals[name])
+            else:
+                (data / name).unlink(missing_ok=True)
+        raise
+
+
+def _scaffold(
+    data: Path,
+    *,
+    study_id: str,
+    record_type: str,
+    first_author: str,
+    year: int,
+    title: str,
+    url: str,
+    verified_from: str,
+    doi: str,
+    pmid: str,
+    registry_ids: str,
+    journal: str,
+    publication_type: str,
+    country: str,
+    trial_id: str,
+    record_kind: str,
+    read_url: str,
+) -> None:
+    """Append the rows of one new record (and, for a new trial, the trial, its arm and bias rows) to ``data``."""
+    clinical = record_type == "clinical"
     _append(
-        layout.data / "studies.csv",
+        data / "studies.csv",
         {
             "study_id": study_id,
             "record_type": record_type,
@@ -75,10 +151,10 @@ def new_study(
         },
     )
     if clinical:
-        known = {r["trial_id"] for r in csv.DictReader((layout.data / "trials.csv").open(encoding="utf-8"))}
+        known = {r["trial_id"] for r in csv.DictReader((data / "trials.csv").open(encoding="utf-8"))}
         results = record_kind in RESULT_KINDS
         if trial_id not in known:
-            desc = dataset.resources(dataset.read_descriptor(layout.datapackage))
+            desc = dataset.resources(dataset.read_descriptor(data / "datapackage.json"))
             fields = [f["name"] for f in desc["trials"]["schema"]["fields"]]
             filled = {
                 "trial_id": trial_id,
@@ -119,10 +195,10 @@ def new_study(
                 )
             ]
             filled["not_reported"] = ";".join(sorted(f for f in optional if not filled.get(f)))
-            _append(layout.data / "trials.csv", filled)
+            _append(data / "trials.csv", filled)
             if results:
                 _append(
-                    layout.data / "clinical_arms.csv",
+                    data / "clinical_arms.csv",
                     {
                         "trial_id": trial_id,
                         "arm": "msc",
@@ -145,7 +221,7 @@ def new_study(
                     "overall",
                 ):
                     _append(
-                        layout.data / "risk_of_bias.csv",
+                        data / "risk_of_bias.csv",
                         {
                             "assessed": trial_id,
                             "tool": "ROBINS-I",
@@ -155,10 +231,10 @@ def new_study(
                             "assessor": "",
                         },
                     )
-        version = dataset.version(layout.data)["version"]
+        version = dataset.version(data)["version"]
         record_id = f"DOI:{doi}" if doi else f"PMID:{pmid}" if pmid else (registry_ids.split(";")[0] if registry_ids else f"URL:{url}")
         _append(
-            layout.data / "screening_log.csv",
+            data / "screening_log.csv",
             {
                 "record_id": record_id,
                 "source": "other_methods",
@@ -171,9 +247,3 @@ def new_study(
                 "notes": "Added with alsmsc new-study.",
             },
         )
-    dataset.rehash(layout.data)
-    problems = [str(p) for p in dataset.validate(layout.data)]
-    if problems:
-        for name, content in backup.items():
-            (layout.data / name).write_bytes(content)
-    return problems
