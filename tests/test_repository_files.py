@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+from pathlib import Path
+
 import yaml
 
 from .conftest import ROOT, alsmsc
@@ -82,3 +86,35 @@ def test_declared_dependencies_are_exactly_those_imported_or_run():
     assert not undeclared, f"imported but not declared in pyproject.toml: {undeclared}"
     unused = declared - set(imported) - set(RUN_NOT_IMPORTED)
     assert not unused, f"declared in pyproject.toml but never imported: {sorted(unused)}"
+
+
+# an absolute folder of some machine: nobody else can rerun what reads from it, and it leaks into published pages
+MACHINE_PATH = re.compile(r"(?<![\w.])/(?:work|home/\w+|Users/\w+|root|tmp/\w+)/[\w.-]+")
+
+
+def tracked_files() -> list[Path]:
+    proc = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode == 0 and proc.stdout:
+        return [ROOT / name for name in proc.stdout.split("\0") if name]
+    return [p for p in ROOT.rglob("*") if p.is_file() and not {".git", ".venv", "_build"} & set(p.relative_to(ROOT).parts)]
+
+
+def test_no_source_file_reads_from_an_absolute_folder_of_one_machine():
+    this = Path(__file__).resolve()
+    offenders = []
+    for path in tracked_files():
+        if path.resolve() == this or path.suffix not in {".py", ".md", ".yml", ".yaml", ".toml", ".cfg", ".sh", ".R", ".json", ".ipynb", ""}:
+            continue
+        if "verification-notes" in path.parts or not path.is_file():  # notes quote the folders they were taken in
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+            if MACHINE_PATH.search(line):
+                offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()[:100]}")
+    assert offenders == []
+
+
+def test_the_converters_read_notes_that_are_in_the_repository():
+    notes = ROOT / "research" / "verification-notes"
+    for script in (ROOT / "research" / "converters").glob("*.py"):
+        for name in re.findall(r"[\"']([\w-]+\.jsonl)[\"']", script.read_text(encoding="utf-8")):
+            assert list(notes.rglob(name)), f"{script.name} reads {name}, which is not under research/verification-notes"

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path("src").resolve()))
 from alsmsc.dataset.source_policy import HostPolicy  # noqa: E402
 
 DATA = Path("data")
-NOTES = Path("research/verification-notes/v2")
+NOTES = Path(__file__).resolve().parents[1] / "verification-notes" / "v2"
 BATCHES = ["korea", "nurown", "americas_israel", "europe", "asia", "registries", "reviews"]
 VERSION = "2.0.0"
 DATE = "2026-12-01"

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path("research/converters").resolve()))
 import build_v2 as v2  # noqa: E402  (URL placement, identifiers, CSV helpers)
 
 DATA = Path("data")
-NOTES = Path("research/verification-notes/v2-preclinical")
+NOTES = Path(__file__).resolve().parents[1] / "verification-notes" / "v2-preclinical"
 # First wins. 2.2.0 added the first four: "onerule" re-read the held-back studies under the one eligibility rule,
 # "pmc_figures" adds numbers read in figure legends to experiments already read (kind "update").
 BATCHES = ["onerule", "pmc_figures", "new_unmodified", "new_engineered_cellfree",

@@ -1,10 +1,12 @@
 import json, csv, re, sys
+from pathlib import Path
+NOTES = Path(__file__).resolve().parents[1] / "verification-notes"  # the notes these converters read, kept in the repository
 root = sys.argv[1]
 dp = json.load(open(f"{root}/data/datapackage.json"))
 cols = {r["name"]: [f["name"] for f in r["schema"]["fields"]] for r in dp["resources"]}
 recs, seen = [], set()
 for fn in ["clinical_A.jsonl", "clinical_B.jsonl"]:
-    for line in open(f"/work/staging/{fn}"):
+    for line in open(NOTES / f"{fn}"):
         r = json.loads(line)
         sid = re.sub(r"[-_ ]", "", r["study_id"])
         notes = r.get("notes") or ""

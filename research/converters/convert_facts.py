@@ -1,13 +1,15 @@
 """Staged background facts -> data/background_facts.csv + source rows in data/studies.csv (fixture of this session)."""
 import csv, json, re, sys, unicodedata
+from pathlib import Path
+NOTES = Path(__file__).resolve().parents[1] / "verification-notes"  # the notes these converters read, kept in the repository
 root = sys.argv[1]
 dp = json.load(open(f"{root}/data/datapackage.json"))
 cols = {r["name"]: [f["name"] for f in r["schema"]["fields"]] for r in dp["resources"]}
-facts = [json.loads(l) for l in open("/work/staging/background.jsonl")]
+facts = [json.loads(l) for l in open(NOTES / "background.jsonl")]
 # Identifiers found in the second pass (helper-8), keyed by fact_id.
 extra = {}
 try:
-    for l in open("/work/staging/background_sources.jsonl"):
+    for l in open(NOTES / "background_sources.jsonl"):
         s = json.loads(l)
         for fid in s.get("fact_ids", []):
             extra[fid] = s

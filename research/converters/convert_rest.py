@@ -1,4 +1,6 @@
 import csv, json, re, sys
+from pathlib import Path
+NOTES = Path(__file__).resolve().parents[1] / "verification-notes"  # the notes these converters read, kept in the repository
 root = sys.argv[1]
 dp = json.load(open(f"{root}/data/datapackage.json"))
 cols = {r["name"]: [f["name"] for f in r["schema"]["fields"]] for r in dp["resources"]}
@@ -27,10 +29,10 @@ patch(studies, "Najafi2023", pmid="37427325", url="http://47.251.13.51:8081/3742
 patch(studies, "Cudkowicz2022", pmcid="PMC9305113", url="https://pmc.ncbi.nlm.nih.gov/articles/PMC9305113/table/mus27472-tbl-0001")
 patch(clinical, "Karussis2010", note="A third-party PubMed republisher lists PMID 20937945 for this title; not confirmed on PubMed, so pmid is left blank.")
 # --- registry records whose first-posted/start year was read in the second pass
-dates = {json.loads(l)["nct"]: json.loads(l) for l in open("/work/staging/registry_dates.jsonl")}
+dates = {json.loads(l)["nct"]: json.loads(l) for l in open(NOTES / "registry_dates.jsonl")}
 years = {"NCT04681118": (2020, "first posted 2020-12-23"), "NCT03828123": (2019, "first posted 2019-02-04 (registered after completion in Aug 2017)"),
          "NCT06973629": (2025, "first-posted date not read; year is the planned start (2025-06-30) read on a registry copy")}
-staged = {re.sub(r"[-_ ]", "", json.loads(l)["study_id"]): json.loads(l) for f in ("clinical_A.jsonl", "clinical_B.jsonl", "clinical_C.jsonl") for l in open(f"/work/staging/{f}")}
+staged = {re.sub(r"[-_ ]", "", json.loads(l)["study_id"]): json.loads(l) for f in ("clinical_A.jsonl", "clinical_B.jsonl", "clinical_C.jsonl") for l in open(NOTES / f"{f}")}
 add = {k: staged[k] for k in list(years) + ["AlkhazaaliAli2025"]}
 for sid, r in add.items():
     if sid in sid_set: continue
@@ -80,7 +82,7 @@ def norm(r):
     return m, sub, det, t
 out, seen, dropped = [], set(), []
 for f in ("clinical_outcomes_v2.jsonl", "clinical_A_outcomes.jsonl", "clinical_B_outcomes.jsonl"):  # full-text pass first: it wins ties
-    for l in open(f"/work/staging/{f}"):
+    for l in open(NOTES / f"{f}"):
         r = json.loads(l)
         sid = re.sub(r"[-_ ]", "", r["study_id"])
         if sid == "Oh2018" and f == "clinical_B_outcomes.jsonl":
@@ -112,11 +114,11 @@ for f in ("clinical_outcomes_v2.jsonl", "clinical_A_outcomes.jsonl", "clinical_B
 # --- preclinical: only rows whose first author, year and an identifier were read
 pre, held = [], []
 ids_read = {}
-for l in open("/work/staging/preclinical_ids.jsonl"):
+for l in open(NOTES / "preclinical_ids.jsonl"):
     x = json.loads(l)
     if x.get("year") and (x.get("doi") or x.get("pmid") or x.get("pmcid")) and x.get("year_verified_from") != "secondary_source":
         ids_read[x["study_id"]] = x
-for l in open("/work/staging/preclinical_v2.jsonl"):
+for l in open(NOTES / "preclinical_v2.jsonl"):
     r = json.loads(l)
     if r["study_id"] in ids_read:
         x = ids_read[r["study_id"]]
