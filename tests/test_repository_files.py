@@ -20,6 +20,20 @@ def test_workflows_parse_and_run_the_readme_commands():
     assert "make test" in ci and "make book" in ci and "upload-pages-artifact" in ci and "if: failure()" in ci
     watch = yaml.safe_load((ROOT / ".github" / "workflows" / "registry-watch.yml").read_text())
     assert "schedule" in watch[True]
+
+
+def test_every_action_is_pinned_to_a_commit():
+    """A tag can be moved to other code; a commit cannot. The comment names the release the commit is."""
+    steps = []
+    for path in (ROOT / ".github" / "workflows").glob("*.yml"):
+        for job in yaml.safe_load(path.read_text())["jobs"].values():
+            steps += [(path.name, s["uses"]) for s in job.get("steps", []) if "uses" in s]
+    assert steps
+    assert [(f, u) for f, u in steps if not re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", u)] == []
+    for path in (ROOT / ".github" / "workflows").glob("*.yml"):
+        for line in path.read_text().splitlines():
+            if "uses:" in line:
+                assert re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), f"{path.name}: {line.strip()} (add the release as a comment)"
     assert "registry diff --fetch --exit-code" in (ROOT / ".github" / "workflows" / "registry-watch.yml").read_text()
 
 
