@@ -6,7 +6,11 @@ The data edits are fixture changes in a copy; they are never published.
 from __future__ import annotations
 
 import csv
+import os
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -126,7 +130,7 @@ def test_a_release_that_fails_midway_leaves_every_file_as_it_was(repo, monkeypat
     real = release_module.atomic_write_text
 
     def failing(path, text):
-        if Path(path).name == "CITATION.cff":  # the last of the three writes
+        if Path(path).name == "CHANGELOG.md":  # after the checksums and the version were written (in the copy)
             raise OSError("disk full (fixture)")
         real(path, text)
 
@@ -183,3 +187,40 @@ def test_a_release_refused_by_the_git_check_leaves_the_descriptor_untouched(repo
     assert proc.returncode == 1 and "failed" in proc.stderr
     assert (repo / "data" / "datapackage.json").read_bytes() == descriptor
     assert dataset.version(repo / "data")["version"] == current
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGINT])
+def test_killing_a_release_at_any_point_leaves_data_as_it_was_or_released(repo, signum):
+    """data/ is swapped in one step: after a kill it is byte-identical to before, or the complete release."""
+    _, new = bump(repo, 2)
+    edit(repo / "data" / "trials.csv", "trial_id", "mayo-ph1", "dose", "fixture dose")
+    before = snapshot(repo / "data")
+    outcomes = set()
+    for delay in (0.3, 0.8, 1.5, 2.5, 4.0, 6.0):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "alsmsc", "release", new, "--date", "2027-01-02"],
+            cwd=repo,
+            env={**os.environ, "ALSMSC_ROOT": str(repo)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(delay)
+        proc.send_signal(signum)
+        err = proc.communicate(timeout=120)[1]
+        assert "Traceback" not in err
+        after = snapshot(repo / "data")
+        if after == before:
+            outcomes.add("untouched")
+            continue
+        assert dataset.version(repo / "data")["version"] == new and dataset.validate(repo / "data") == [], f"a mix after {delay} s"
+        outcomes.add("released")
+        git(repo, "checkout", "-q", "--", "data", "CITATION.cff")  # back to the state before, for the next delay
+        edit(repo / "data" / "trials.csv", "trial_id", "mayo-ph1", "dose", "fixture dose")
+        assert snapshot(repo / "data") == before
+    assert "untouched" in outcomes  # the kills reached the command before it finished
+    assert not (repo / ".data.staging").exists() or signum == signal.SIGKILL  # a clean stop removes its copy
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}

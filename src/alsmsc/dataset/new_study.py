@@ -1,9 +1,8 @@
 """`alsmsc new-study`: add a correctly shaped record, fill what is known, mark the rest not reported, validate.
 
 Only flags the contributor gives are filled; every other field is left blank (and listed in not_reported where the
-table has that column), so nothing is guessed. The rows are added and checked in a staging copy of data/; only a
-result that validates is written back, the CSV files first and the checksums last, and an interrupted or failed
-write-back restores every file. So data/ never holds an unchecked row whose checksums already match.
+table has that column), so nothing is guessed. The arguments are checked first; the rows are added and checked in a
+copy of data/ (dataset.staging), which replaces data/ in one step only when it validates.
 """
 
 from __future__ import annotations
@@ -11,12 +10,12 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import io
-import shutil
-import tempfile
+import re
 from pathlib import Path
 
 from alsmsc import dataset
-from alsmsc.files.atomic import atomic_write_bytes, atomic_write_text
+from alsmsc.dataset.staging import StagedData
+from alsmsc.files.atomic import atomic_write_text
 from alsmsc.files.layout import Layout
 
 
@@ -27,6 +26,10 @@ def _append(path: Path, row: dict) -> None:
     csv.DictWriter(buf, fieldnames=fields, lineterminator="\n").writerow({k: row.get(k, "") for k in fields})
     atomic_write_text(path, text + ("" if text.endswith("\n") else "\n") + buf.getvalue())
 
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# parameter -> the command-line option that sets it, for messages
+_FLAG = {"study_id": "STUDY_ID", "record_type": "--type", "first_author": "--author", "trial_id": "--trial", "record_kind": "--kind"}
 
 RESULT_KINDS = {"results", "interim_results", "long_term_follow_up", "secondary_analysis", "case_report"}
 
@@ -55,11 +58,12 @@ def new_study(
     clinical = record_type == "clinical"
     if clinical and not trial_id:
         return ["a clinical record needs --trial (an existing trial_id, or a new lowercase id such as smith-ph2)"]
-    with tempfile.TemporaryDirectory(prefix="alsmsc-new-study-") as tmp:
-        stage = Path(tmp) / "data"
-        shutil.copytree(layout.data, stage)
+    bad = [_FLAG.get(name, f"--{name.replace('_', '-')}") for name, value in locals().items() if isinstance(value, str) and _CONTROL.search(value)]
+    if bad:
+        return [f"{', '.join(bad)}: control characters (line breaks, NUL, ...) are not allowed in a value; give plain text"]
+    with StagedData(layout.data) as stage:
         _scaffold(
-            stage,
+            stage.path,
             study_id=study_id,
             record_type=record_type,
             first_author=first_author,
@@ -77,34 +81,12 @@ def new_study(
             record_kind=record_kind,
             read_url=read_url,
         )
-        dataset.rehash(stage)
-        problems = [str(p) for p in dataset.validate(stage)]
+        dataset.rehash(stage.path)
+        problems = [str(p) for p in stage.relabel(dataset.validate(stage.path))]
         if problems:
             return problems
-        _write_back(stage, layout.data)
+        stage.commit()
     return []
-
-
-def _write_back(stage: Path, data: Path) -> None:
-    """Copy the changed files into data/: CSVs first, datapackage.json (the checksums) last, so an interruption
-    between two writes leaves checksums that do not match and `alsmsc validate` says so; any failure restores all."""
-    changed = sorted(
-        p.name for p in stage.iterdir() if p.is_file() and (not (data / p.name).is_file() or (data / p.name).read_bytes() != p.read_bytes())
-    )
-    changed.sort(key=lambda name: name == "datapackage.json")
-    originals = {name: (data / name).read_bytes() for name in changed if (data / name).is_file()}
-    done: list[str] = []
-    try:
-        for name in changed:
-            atomic_write_bytes(data / name, (stage / name).read_bytes())  # atomic: a failed write leaves the old file
-            done.append(name)
-    except BaseException:
-        for name in done:
-            if name in originals:
-                atomic_write_bytes(data / name, originals[name])
-            else:
-                (data / name).unlink(missing_ok=True)
-        raise
 
 
 def _scaffold(

@@ -18,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from alsmsc import dataset
-from alsmsc.files.atomic import atomic_write_bytes, atomic_write_text
+from alsmsc.dataset.staging import StagedData
+from alsmsc.files.atomic import atomic_write_text
 from alsmsc.files.layout import Layout
 from alsmsc.formats.escape import markdown as md
 
@@ -170,8 +171,9 @@ DriftCheck = Callable[[Path, Path, float], list[dict]]
 def release(
     layout: Layout, version: str, date: str | None = None, threshold: float = 0.10, previous: str | None = None, drift: DriftCheck | None = None
 ) -> tuple[str, list[dict]]:
-    """Bump the dataset version. All or nothing: every argument is checked and every new file content is computed
-    before the first write; if a write fails or the command is interrupted, the files already written are restored."""
+    """Bump the dataset version. Every argument is checked first; the data are rehashed, validated, diffed and bumped in
+    a copy of data/ that replaces it in one step (dataset.staging), so a refusal, a failure or a kill at any point
+    leaves data/ as it was."""
     if not isinstance(version, str) or not SEMVER.fullmatch(version):
         raise ReleaseError(f"version {version!r} is not X.Y.Z (three whole numbers without leading zeros, e.g. 1.4.0)")
     if date is not None:
@@ -184,14 +186,11 @@ def release(
         raise ReleaseError(f"data/datapackage.json has version {current!r}, which is not X.Y.Z; fix it by hand first")
     if tuple(map(int, version.split("."))) <= tuple(map(int, current.split("."))):
         raise ReleaseError(f"version {version} must be greater than the current {current}")
-    changelog = layout.data / "CHANGELOG.md"
     cff = layout.root / "CITATION.cff"
-    originals = {path: path.read_bytes() for path in (layout.datapackage, changelog, cff) if path.exists()}
-    written: list[Path] = []
-    try:
-        dataset.rehash(layout.data)  # the release records the data as they are now
-        written.append(layout.datapackage)
-        problems = dataset.validate(layout.data)
+    with StagedData(layout.data) as stage:  # data/ changes in one step at stage.commit(), or not at all
+        data = stage.path
+        dataset.rehash(data)  # the release records the data as they are now
+        problems = stage.relabel(dataset.validate(data))
         if problems:
             raise ReleaseError("the data are not valid; fix these first:\n" + "\n".join(map(str, problems)))
         date = date or dt.date.today().isoformat()
@@ -201,29 +200,20 @@ def release(
             if old.get("version") != current:
                 raise ReleaseError(f"commit {commit} has data version {old.get('version')!r}, not the current {current}")
             before = export_data(layout, commit, Path(tmp) / "previous")
-            diffs = diff_tables(before, layout.data)
-            flags = drift(before, layout.data, threshold) if drift else []
+            diffs = diff_tables(before, data)
+            flags = drift(before, data, threshold) if drift else []
         entry = changelog_entry(version, date, diffs, flags)
-        desc = dataset.read_descriptor(layout.datapackage)
+        desc = dataset.read_descriptor(data / "datapackage.json")
         desc["version"], desc["created"] = version, f"{date}T00:00:00Z"
+        dataset.write_descriptor(data / "datapackage.json", desc)
+        changelog = data / "CHANGELOG.md"
         head, _, rest = (changelog.read_text(encoding="utf-8") if changelog.exists() else "# Changelog\n").partition("\n## ")
-        new_changelog = head.rstrip() + "\n\n" + entry + ("\n## " + rest if rest else "")
+        atomic_write_text(changelog, head.rstrip() + "\n\n" + entry + ("\n## " + rest if rest else ""))
         new_cff = None
         if cff.exists():
             text = re.sub(r"(?m)^version: .*$", f"version: {version}", cff.read_text(encoding="utf-8"))
             new_cff = re.sub(r"(?m)^date-released: .*$", f"date-released: {date}", text)
-        # every content is ready: now the writes, each atomic, undone together below if one fails
-        dataset.write_descriptor(layout.datapackage, desc)
-        written.append(changelog)
-        atomic_write_text(changelog, new_changelog)
-        if new_cff is not None:
-            written.append(cff)
-            atomic_write_text(cff, new_cff)
-    except BaseException:  # a refusal, a failed write, Ctrl-C: the release leaves no file bumped
-        for path in written:
-            if path in originals:
-                atomic_write_bytes(path, originals[path])
-            else:
-                path.unlink(missing_ok=True)
-        raise
+        stage.commit()
+    if new_cff is not None:  # outside data/: written after it (a kill in between leaves only the citation file behind)
+        atomic_write_text(cff, new_cff)
     return entry, flags

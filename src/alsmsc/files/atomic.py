@@ -70,3 +70,30 @@ def replace_dir(new: Path, target: Path) -> None:
     os.replace(new, target)
     if old.exists():
         shutil.rmtree(old)
+
+
+def exchange_dirs(a: Path, b: Path) -> bool:
+    """Swap two folders on one file system in one step (Linux ``renameat2(RENAME_EXCHANGE)``): a reader, or a kill at
+    any instant, sees either the old folder or the new one, never a mix. Python has no binding for it (``os.rename``
+    cannot replace a non-empty folder), hence ctypes. Returns False where the system cannot do it (not Linux, an old
+    kernel or C library, a file system without it); the caller then falls back to writing file by file."""
+    import ctypes
+    import ctypes.util
+    import errno
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EXDEV):
+        return False
+    raise OSError(err, f"cannot swap {a} and {b}: {os.strerror(err)}")
