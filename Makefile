@@ -6,7 +6,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml | sha256sum | cut -c1-16)
+STAMP  := $(VENV)/.installed-$(shell cat requirements/bootstrap.txt requirements/lock.txt pyproject.toml | sha256sum | cut -c1-16)
 
 .PHONY: book test check lint setup system-deps lock bench clean
 .DEFAULT_GOAL := book
@@ -32,7 +32,7 @@ lint: setup
 
 setup: $(STAMP)
 
-$(STAMP): requirements/lock.txt pyproject.toml scripts/bootstrap.sh
+$(STAMP): requirements/bootstrap.txt requirements/lock.txt pyproject.toml scripts/bootstrap.sh
 	PYTHON=$(PYTHON) bash scripts/bootstrap.sh $(VENV)
 	touch $@
 
@@ -40,9 +40,10 @@ $(STAMP): requirements/lock.txt pyproject.toml scripts/bootstrap.sh
 system-deps:
 	bash scripts/system-deps.sh
 
-# Re-pin every dependency after editing pyproject.toml.
+# Re-pin every dependency after editing pyproject.toml, with the hash of every file (installs use --require-hashes).
 lock: setup
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --no-annotate -o requirements/lock.txt
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --no-annotate --generate-hashes -o requirements/lock.txt
+	echo "uv==$$($(BIN)/uv --version | cut -d' ' -f2)" | $(BIN)/uv pip compile - --python-version 3.11 --no-header --no-annotate --generate-hashes -o requirements/bootstrap.txt
 
 # One run, side by side: the meta-analysis engine against metafor (k = 10 to 10^6, import time), the edit loop, and
 # cold builds at 1x, 10x and 100x the data with the cell-time floor. Takes about 20 minutes.

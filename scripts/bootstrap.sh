@@ -3,7 +3,6 @@
 set -euo pipefail
 venv="${1:-.venv}"
 python="${PYTHON:-python3}"
-uv_version="0.13.8"
 
 if ! "$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
   echo "error: Python 3.11 or newer is needed; '$python' is $("$python" --version 2>&1 || echo missing)." >&2
@@ -19,8 +18,9 @@ if ! "$python" -m venv --help >/dev/null 2>&1 || ! "$python" -c 'import ensurepi
   fi
 fi
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$uv_version"
+# Every package is checked against the hashes in the lock files: a changed file on the index is refused, not installed.
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/bootstrap.txt
 # Bytecode is compiled at install time so that commands start fast even where PYTHONDONTWRITEBYTECODE is set.
-"$venv/bin/uv" pip install --python "$venv/bin/python" --compile-bytecode --quiet -r requirements/lock.txt
+"$venv/bin/uv" pip install --python "$venv/bin/python" --compile-bytecode --quiet --require-hashes -r requirements/lock.txt
 "$venv/bin/uv" pip install --python "$venv/bin/python" --compile-bytecode --quiet --no-deps -e .
 echo "environment ready: $venv"

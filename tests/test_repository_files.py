@@ -132,3 +132,16 @@ def test_the_converters_read_notes_that_are_in_the_repository():
     for script in (ROOT / "research" / "converters").glob("*.py"):
         for name in re.findall(r"[\"']([\w-]+\.jsonl)[\"']", script.read_text(encoding="utf-8")):
             assert list(notes.rglob(name)), f"{script.name} reads {name}, which is not under research/verification-notes"
+
+
+def test_every_pinned_package_carries_its_hashes():
+    """requirements/*.txt are installed with --require-hashes (scripts/bootstrap.sh): each pin needs a sha256."""
+    for name in ("lock.txt", "bootstrap.txt"):
+        text = (ROOT / "requirements" / name).read_text()
+        entries = re.split(r"\n(?=\S)", text.strip())  # a pin and its indented --hash continuation lines
+        assert entries, name
+        for entry in entries:
+            assert re.match(r"[A-Za-z0-9_.-]+(\[[\w,]+\])?==\S+", entry), f"{name}: not an exact pin: {entry[:60]}"
+            assert re.search(r"--hash=sha256:[0-9a-f]{64}", entry), f"{name}: no hash for {entry.split()[0]}"
+    assert "--require-hashes -r requirements/lock.txt" in (ROOT / "scripts" / "bootstrap.sh").read_text()
+    assert "--require-hashes -r requirements/bootstrap.txt" in (ROOT / "scripts" / "bootstrap.sh").read_text()
