@@ -354,6 +354,29 @@ def link_the_pdf_edition(app, pagename, templatename, context, doctree) -> None:
                 }
 
 
+def date_the_pages_by_the_dataset(app, pagename, templatename, context, doctree) -> None:
+    """A page's "Last updated" is the date of the dataset version it was built from (``created`` in
+    data/datapackage.json), not the day of the build: two builds of the same inputs give identical pages, and the date
+    says how current the evidence is. Without a readable ``created`` the line is left out rather than made up."""
+    if app.config.html_last_updated_fmt is None:
+        return
+    if not hasattr(app, "_alsmsc_last_updated"):
+        from datetime import datetime
+
+        from sphinx.locale import _
+        from sphinx.util.i18n import format_date
+
+        app._alsmsc_last_updated = None
+        descriptor = Path(app.srcdir).parent / "data" / "datapackage.json"
+        try:
+            created = json.loads(descriptor.read_text(encoding="utf-8")).get("created")
+            when = datetime.fromisoformat(str(created).replace("Z", "+00:00"))
+            app._alsmsc_last_updated = format_date(app.config.html_last_updated_fmt or _("%b %d, %Y"), date=when, language=app.config.language)
+        except (OSError, ValueError, TypeError, AttributeError, RecursionError):
+            pass
+    context["last_updated"] = app._alsmsc_last_updated
+
+
 def setup(app):
     app.connect("builder-inited", prepare_vega_bundle)
     app.connect("builder-inited", add_trial_links)
@@ -362,6 +385,7 @@ def setup(app):
     app.connect("html-page-context", add_vega_to_chart_pages)
     app.connect("html-page-context", escape_print_title, priority=900)  # after the theme's own handler
     app.connect("html-page-context", link_the_pdf_edition, priority=900)
+    app.connect("html-page-context", date_the_pages_by_the_dataset)
     app.add_directive("chart", ChartDirective)
     app.add_role("n", number_role)
     app.add_role("fact", fact_role)

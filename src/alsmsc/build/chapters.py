@@ -110,6 +110,7 @@ def execute(layout: Layout, chapter: Chapter, timeout: int = 300) -> None:
     from nbclient.exceptions import CellExecutionError
 
     from alsmsc.files.atomic import atomic_write_text
+    from alsmsc.publish import reproducible
 
     check_keys(layout, chapter)
     nb = read(chapter.source)
@@ -120,4 +121,5 @@ def execute(layout: Layout, chapter: Chapter, timeout: int = 300) -> None:
     except CellExecutionError as exc:
         plain = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # the kernel colours its traceback
         raise ChapterError(f"{layout.rel(chapter.source)}: a code cell failed; the previous page is unchanged:\n{plain}") from None
+    reproducible.clean(nb, layout.root, renumber=True)  # the MyST reader gives cells random ids
     atomic_write_text(layout.executed_chapter(chapter.name), nbformat.writes(nb) + "\n")

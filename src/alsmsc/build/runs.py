@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,6 +159,7 @@ def execute(layout: Layout, notebook: str, values: dict, folder: Path, timeout: 
     import papermill as pm
 
     from alsmsc import dataset
+    from alsmsc.publish import reproducible
     from alsmsc.publish.status import git_commit
 
     path = layout.analysis / f"{notebook}.ipynb"
@@ -178,15 +178,14 @@ def execute(layout: Layout, notebook: str, values: dict, folder: Path, timeout: 
         "dataset_hash": dataset.package_hash(layout.data, reads),
         "commit": git_commit(layout),
     }
-    started = time.perf_counter()
     try:
         pm.execute_notebook(
             str(path),
             str(staging / f"{notebook}.ipynb"),
             parameters={
                 **values,
-                "data_dir": str(layout.data),
-                "output_dir": str(staging / "outputs"),
+                "data_dir": layout.rel(layout.data),  # relative to the kernel's cwd (the root) when inside it:
+                "output_dir": layout.rel(staging / "outputs"),  # no absolute path of the checkout in the notebook
                 "dataset_version": record["dataset_version"],
                 "dataset_hash": record["dataset_hash"],
             },
@@ -203,7 +202,7 @@ def execute(layout: Layout, notebook: str, values: dict, folder: Path, timeout: 
     except Exception as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise RunError(f"{notebook} could not run: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
-    record["seconds"] = round(time.perf_counter() - started, 2)
+    reproducible.clean_file(staging / f"{notebook}.ipynb", layout.root, output_path=folder / f"{notebook}.ipynb")
     atomic_write_text(staging / "run.json", json.dumps(record, indent=1, sort_keys=True, default=str) + "\n")
     if folder.exists():
         shutil.rmtree(folder)

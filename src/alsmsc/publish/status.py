@@ -6,10 +6,13 @@ import json
 import platform
 import subprocess
 from importlib import metadata
+from urllib.parse import quote
 
 from alsmsc import dataset
 from alsmsc.files.atomic import write_if_changed
 from alsmsc.files.layout import Layout
+from alsmsc.formats.escape import code
+from alsmsc.formats.escape import markdown as md
 
 KEY_PACKAGES = [
     "alsmsc",
@@ -61,26 +64,25 @@ def notebook_rows(layout: Layout, notebooks) -> list[dict]:
     rows = []
     for nb in notebooks:
         path = nb.executed(layout)
-        row = {"notebook": nb.name, "reads": ", ".join(nb.resources), "status": "not run", "seconds": "", "finished": "", "dataset_hash": ""}
+        row = {"notebook": nb.name, "reads": ", ".join(nb.resources), "status": "not run", "dataset_hash": ""}
         if path.is_file():
             meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("papermill", {})
             row["status"] = "failed" if meta.get("exception") else "ok"
-            row["seconds"] = f"{meta.get('duration', 0):.1f}"
-            row["finished"] = (meta.get("end_time") or "")[:19].replace("T", " ")
             row["dataset_hash"] = str(meta.get("parameters", {}).get("dataset_hash", ""))[:12]
         rows.append(row)
     return rows
 
 
 def render(layout: Layout, notebooks) -> str:
+    """The Status page; every value from the data, the descriptor or the environment passes formats.escape."""
     desc = dataset.read_descriptor(layout.datapackage)
     env = environment_key(layout)
     lines = [
         "| item | value |",
         "|---|---|",
-        f"| Dataset | `{desc['name']}` version **{desc.get('version', '?')}** |",
-        f"| Dataset content hash (sha256) | `{dataset.package_hash(layout.data)}` |",
-        f"| Git commit | `{env['commit']}` |",
+        f"| Dataset | {code(desc['name'])} version **{md(desc.get('version', '?'))}** |",
+        f"| Dataset content hash (sha256) | {code(dataset.package_hash(layout.data))} |",
+        f"| Git commit | {code(env['commit'])} |",
         "",
         "## Data files",
         "",
@@ -90,24 +92,24 @@ def render(layout: Layout, notebooks) -> str:
     for res in desc["resources"]:
         path = layout.data / res["path"]
         rows = max(0, len(path.read_text(encoding="utf-8-sig").splitlines()) - 1) if path.is_file() else 0
-        lines.append(f"| `data/{res['path']}` | {rows} | `{dataset.file_sha256(path)[:16]}…` |")
+        lines.append(f"| {code('data/' + res['path'])} | {rows} | {code(dataset.file_sha256(path)[:16] + '…')} |")
     lines += [
         "",
         "## Analysis notebooks",
         "",
-        "Executed by the pipeline with papermill; times are each notebook's own last execution "
-        "(a notebook is re-run only when its code, parameters or the data it reads change).",
+        "Executed by the pipeline with papermill; a notebook is re-run only when its code, parameters or the data it "
+        "reads (data hash) change. No clock time is shown: two builds of the same inputs give identical pages "
+        "(`alsmsc build` prints how long each step took).",
         "",
-        "| notebook | status | seconds | last executed (UTC) | reads | data hash |",
-        "|---|---|---|---|---|---|",
+        "| notebook | status | reads | data hash |",
+        "|---|---|---|---|",
     ]
     for r in notebook_rows(layout, notebooks):
-        lines.append(
-            f"| [{r['notebook']}](/_generated/notebooks/{r['notebook']}.ipynb) | {r['status']} | {r['seconds']} | "
-            f"{r['finished']} | {r['reads']} | `{r['dataset_hash']}` |"
-        )
+        # notebook names are file names of analysis/ (a pattern-free string): text and link target both escaped
+        link = f"[{md(r['notebook'])}](/_generated/notebooks/{quote(r['notebook'])}.ipynb)"
+        lines.append(f"| {link} | {md(r['status'])} | {md(r['reads'])} | {code(r['dataset_hash'])} |")
     lines += ["", "## Software", "", "| package | version |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in env["versions"].items()]
+    lines += [f"| {md(k)} | {md(v)} |" for k, v in env["versions"].items()]
     return "\n".join(lines) + "\n"
 
 
