@@ -516,7 +516,22 @@ def pool_proportions(comparison: Comparison, settings: Settings = DEFAULT) -> Co
             f"no events in {k} trials ({int(rows['total'].sum())} participants): nothing to pool; the exact per-trial intervals are shown"
         )
         return comparison
-    comparison.result = meta_analysis.rma_glmm_plo(rows["events"].to_numpy(), rows["total"].to_numpy())
+    events, totals = rows["events"].to_numpy(), rows["total"].to_numpy()
+    if ((events == 0) | (events == totals)).all():
+        comparison.reason = (
+            f"every one of the {k} trials has no events or only events: the spread between trials has no finite estimate, "
+            "so nothing is pooled; the exact per-trial intervals are shown"
+        )
+        return comparison
+    try:
+        result = meta_analysis.rma_glmm_plo(events, totals)
+    except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:  # counts the likelihood cannot be fitted to
+        comparison.reason = f"the logistic-normal model cannot be fitted to these counts ({exc}); the exact per-trial intervals are shown"
+        return comparison
+    if not all(np.isfinite([result.estimate, result.se, result.tau2])):
+        comparison.reason = "the logistic-normal model gives no finite estimate for these counts; the exact per-trial intervals are shown"
+        return comparison
+    comparison.result = result
     return comparison
 
 

@@ -8,8 +8,12 @@ header is line 1).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+import math
+import re
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,33 +22,74 @@ if TYPE_CHECKING:  # pandas is imported where tables are read, keeping `alsmsc b
     import pandas as pd
 
 
+from alsmsc.dataset import descriptor, limits
 from alsmsc.dataset.problems import DataError, Problem, problem_order
 
 # --------------------------------------------------------------------------- descriptor
 
 
 def read_descriptor(datapackage: Path) -> dict:
-    """Parse datapackage.json, turning JSON and shape errors into Problems."""
+    """Parse datapackage.json and check its shape (:mod:`alsmsc.dataset.descriptor`) before anything uses it.
+
+    Every way it can be wrong, from bad JSON to a missing column the analyses read, raises :class:`DataError`; a
+    descriptor that passed is cached by its content, so the build's many reads check it once per process.
+    """
+    raw = _read_bytes(datapackage)
+    cache_key = hashlib.sha256(raw).digest()
+    if cache_key in _DESCRIPTORS:
+        return copy.deepcopy(_DESCRIPTORS[cache_key])
+    name = _display(datapackage)
+    desc = _parse(raw, name)
+    problems = descriptor.problems(desc, name)
+    if problems:
+        raise DataError(problems)
+    _DESCRIPTORS[cache_key] = copy.deepcopy(desc)
+    return desc
+
+
+def _read_bytes(datapackage: Path) -> bytes:
     name = _display(datapackage)
     if not datapackage.is_file():
         raise DataError([Problem(name, None, None, "file not found; the data package needs a datapackage.json")])
-    text = datapackage.read_text(encoding="utf-8-sig")
+    size = datapackage.stat().st_size
+    if size > limits.MAX_DESCRIPTOR_BYTES:
+        raise DataError([Problem(name, None, None, f"is {size:,} bytes; datapackage.json may be at most {limits.MAX_DESCRIPTOR_BYTES:,}")])
+    return datapackage.read_bytes()
+
+
+def _parse(raw: bytes, name: str) -> dict:
+    """The JSON object with a non-empty resources list, or DataError."""
     try:
-        desc = json.loads(text)
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError([Problem(name, None, None, f"not UTF-8 text (byte {raw[exc.start]:#x}); save it as UTF-8")]) from None
+    try:
+        desc = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise DataError([Problem(name, exc.lineno, None, f"not valid JSON: {exc.msg} (column {exc.colno})")]) from None
-    problems = []
+    except RecursionError:
+        raise DataError([Problem(name, None, None, "is nested too deeply to read; a data package descriptor is a few levels deep")]) from None
+    except ValueError as exc:  # NaN or Infinity, which JSON does not have
+        raise DataError([Problem(name, None, None, f"not valid JSON: {exc}")]) from None
     if not isinstance(desc, dict):
-        problems.append(Problem(name, None, None, "must be a JSON object with a 'resources' list"))
-    elif not isinstance(desc.get("resources"), list) or not desc["resources"]:
-        problems.append(Problem(name, None, "resources", "must be a non-empty list of tabular resources"))
-    else:
-        for i, res in enumerate(desc["resources"]):
-            if not isinstance(res, dict) or not {"name", "path", "schema"} <= set(res):
-                problems.append(Problem(name, None, f"resources[{i}]", "each resource needs 'name', 'path' and 'schema'"))
-    if problems:
-        raise DataError(problems)
+        raise DataError([Problem(name, None, None, "must be a JSON object with a 'resources' list")])
+    if not isinstance(desc.get("resources"), list) or not desc["resources"]:  # nothing else can be checked without it
+        raise DataError([Problem(name, None, "resources", "must be a non-empty list of tabular resources")])
     return desc
+
+
+_DESCRIPTORS: dict[bytes, dict] = {}
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large for a number")
+    return value
 
 
 def version(data_dir: Path | str) -> dict[str, str]:
@@ -96,7 +141,11 @@ def package_hash(data_dir: Path, names: Iterable[str] | None = None) -> str:
 
 
 def validate(data_dir: Path, today_year: int | None = None) -> list[Problem]:
-    """Every problem in the package: descriptor, files, hashes, schemas, keys and cross-field rules."""
+    """Every problem in the package: descriptor, sizes, raw cells, hashes, schemas, keys and cross-field rules.
+
+    The cross-field rules see only tables whose file and header are sound; a table that cannot be read as typed
+    is itself a problem, never silently left out.
+    """
     from alsmsc.dataset import rules
 
     dp_path = data_dir / "datapackage.json"
@@ -104,64 +153,89 @@ def validate(data_dir: Path, today_year: int | None = None) -> list[Problem]:
         desc = read_descriptor(dp_path)
     except DataError as exc:
         return exc.problems
-    problems = _frictionless_problems(data_dir, desc)
-    broken_files = {p.file for p in problems if p.row is None and p.column is None}
+    problems, unusable = _file_problems(data_dir, desc)
+    problems += _frictionless_problems(data_dir, desc, skip=unusable)
+    unusable |= {p.file for p in problems if p.row == 1}  # a header Frictionless could not match to the schema
     readable = {}
     for name, res in resources(desc).items():
         path = data_dir / res["path"]
-        if _display(path) in broken_files or not path.is_file():
+        if _display(path) in unusable:
             continue
         try:
-            readable[name] = _read_typed(path, res["schema"])
-        except Exception:  # unreadable tables were already reported by frictionless
-            continue
+            with warnings.catch_warnings():  # e.g. a too-large integer's cast warning: the cell checks reported it
+                warnings.simplefilter("ignore")
+                readable[name] = _read_typed(path, res["schema"])
+        except Exception as exc:  # noqa: BLE001 - any failure to read becomes a problem, not a traceback
+            problems.append(Problem(_display(path), None, None, f"cannot be read as a typed table ({type(exc).__name__}: {str(exc)[:200]})"))
     problems += rules.check(readable, desc, today_year=today_year)
     return sorted(set(problems), key=problem_order)
 
 
-def _frictionless_problems(data_dir: Path, desc: dict) -> list[Problem]:
-    import frictionless as fl
+def _file_problems(data_dir: Path, desc: dict) -> tuple[list[Problem], set[str]]:
+    """Existence, size, checksum, encoding and raw cells of each file; and the files nothing else should read."""
+    from alsmsc.dataset import cells
 
     problems: list[Problem] = []
+    unusable: set[str] = set()
     for res in desc["resources"]:
         path = data_dir / res["path"]
         shown = _display(path)
         if not path.is_file():
-            problems.append(Problem(shown, None, None, f"file not found, but datapackage.json names it for resource '{res['name']}'"))
-            continue
-        raw = path.read_bytes()
-        if not raw.strip():
+            found, broken = [Problem(shown, None, None, f"file not found, but datapackage.json names it for resource '{res['name']}'")], True
+        elif (size := path.stat().st_size) > limits.MAX_TABLE_BYTES:
+            found, broken = [Problem(shown, None, None, f"is {size:,} bytes; a table may be at most {limits.MAX_TABLE_BYTES:,} bytes")], True
+        else:
+            found, broken = _content_problems(shown, res, path.read_bytes(), cells)
+        problems += found
+        if broken:
+            unusable.add(shown)
+    return problems, unusable
+
+
+def _content_problems(shown: str, res: dict, raw: bytes, cells) -> tuple[list[Problem], bool]:
+    if not raw.strip():
+        return [
+            Problem(shown, None, None, "file is empty; it needs at least the header row: " + ", ".join(f["name"] for f in res["schema"]["fields"]))
+        ], True
+    problems = []
+    expected = res.get("hash")
+    if expected:
+        algo, _, hexdigest = expected.partition(":")
+        actual = hashlib.new(algo, raw).hexdigest()
+        if actual != hexdigest:
             problems.append(
                 Problem(
-                    shown, None, None, "file is empty; it needs at least the header row: " + ", ".join(f["name"] for f in res["schema"]["fields"])
+                    shown,
+                    None,
+                    None,
+                    f"checksum does not match datapackage.json ({expected[:20]}…, file is {algo}:{actual[:12]}…); "
+                    "if the change is intended, run `alsmsc rehash`",
                 )
             )
-            continue
-        expected = res.get("hash")
-        if expected:
-            algo, _, hexdigest = expected.partition(":")
-            actual = hashlib.new(algo if hexdigest else "md5", raw).hexdigest()
-            if actual != (hexdigest or algo):
-                problems.append(
-                    Problem(
-                        shown,
-                        None,
-                        None,
-                        f"checksum does not match datapackage.json ({expected[:20]}…, file is {algo}:{actual[:12]}…); "
-                        "if the change is intended, run `alsmsc rehash`",
-                    )
-                )
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            problems.append(Problem(shown, line, None, f"not UTF-8 text (byte {raw[exc.start]:#x}); save the file as UTF-8"))
-            continue
-    bad = {p.file for p in problems}
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return problems + [Problem(shown, line, None, f"not UTF-8 text (byte {raw[exc.start]:#x}); save the file as UTF-8")], True
+    found, broken = cells.check(shown, res["schema"], text)
+    return problems + found, broken
+
+
+def _frictionless_problems(data_dir: Path, desc: dict, skip: set[str]) -> list[Problem]:
+    import frictionless as fl
+
+    problems: list[Problem] = []
     # Frictionless validates the whole package at once so that foreign keys resolve across files.
     checked = {k: v for k, v in desc.items() if k != "resources"}
+    kept = [r for r in desc["resources"] if _display(data_dir / r["path"]) not in skip]
+    names = {r["name"] for r in kept}
+    # foreign keys into a skipped table wait until that table is fixed (Frictionless would report the table missing)
     checked["resources"] = [
-        {k: v for k, v in r.items() if k not in ("hash", "bytes")} for r in desc["resources"] if _display(data_dir / r["path"]) not in bad
+        {
+            **{k: v for k, v in r.items() if k not in ("hash", "bytes", "schema")},
+            "schema": {**r["schema"], "foreignKeys": [fk for fk in r["schema"].get("foreignKeys", []) if fk["reference"]["resource"] in names]},
+        }
+        for r in kept
     ]
     if not checked["resources"]:
         return problems
@@ -262,6 +336,8 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+# Frictionless's default true and false values: every spelling validate accepts reads as that boolean, never as blank
+_BOOLEANS = {"true": True, "True": True, "TRUE": True, "1": True, "false": False, "False": False, "FALSE": False, "0": False}
 _PANDAS_TYPES = {"integer": "Int64", "number": "Float64", "boolean": "boolean", "string": "string", "date": "string"}
 
 
@@ -276,7 +352,7 @@ def _read_typed(path: Path, schema: dict) -> pd.DataFrame:
         col = f["name"]
         kind = f.get("type", "string")
         if kind == "boolean":
-            frame[col] = frame[col].map({"true": True, "false": False, "True": True, "False": False}).astype("boolean")
+            frame[col] = frame[col].map(_BOOLEANS).astype("boolean")
         elif kind in ("integer", "number"):
             frame[col] = pd.to_numeric(frame[col]).astype(_PANDAS_TYPES[kind])
         else:
@@ -298,15 +374,22 @@ def load(data_dir: Path | str, reads: Iterable[str]) -> dict[str, pd.DataFrame]:
 
 
 def rehash(data_dir: Path) -> list[str]:
-    """Write each resource's current sha256 and size into datapackage.json; returns the resources that changed."""
+    """Write each resource's current sha256 and size into datapackage.json; returns the resources that changed.
+
+    It needs only the resources' names and files, so it works while other parts of the descriptor are still wrong
+    (validate reports those); a resource whose path is unusable or whose file is missing is left as it is.
+    """
     dp_path = data_dir / "datapackage.json"
-    desc = read_descriptor(dp_path)
+    desc = _parse(_read_bytes(dp_path), _display(dp_path))
     changed = []
     for res in desc["resources"]:
+        usable = isinstance(res, dict) and isinstance(res.get("path"), str) and re.fullmatch(descriptor.FILE_NAME, res["path"])
+        if not usable or not (data_dir / res["path"]).is_file():
+            continue
         path = data_dir / res["path"]
         new_hash = "sha256:" + file_sha256(path)
         if res.get("hash") != new_hash:
-            changed.append(res["name"])
+            changed.append(str(res.get("name", res["path"])))
         res["hash"] = new_hash
         res["bytes"] = path.stat().st_size
     write_descriptor(dp_path, desc)

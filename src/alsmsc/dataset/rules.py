@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Callable, Iterator
+from pathlib import PurePosixPath
 
 import pandas as pd
 
@@ -29,7 +30,19 @@ def check(tables: Tables, desc: dict, today_year: int | None = None) -> list[Pro
     year = today_year or _dt.date.today().year
     problems: list[Problem] = []
     for fn in RULES:
-        problems.extend(fn(tables, desc=desc, year=year))
+        try:
+            problems.extend(fn(tables, desc=desc, year=year))
+        except Exception as exc:  # noqa: BLE001 - a rule that trips on odd data must still end in a message, not a traceback
+            # the package as a whole: the rule reads several tables and the failure does not say which cell is at fault
+            where = next((str(PurePosixPath(f.attrs["source"]).parent / "datapackage.json") for f in tables.values()), "data/datapackage.json")
+            problems.append(
+                Problem(
+                    where,
+                    None,
+                    None,
+                    f"the check {fn.__name__} could not run on this data ({type(exc).__name__}: {str(exc)[:120]}); fix the other problems first",
+                )
+            )
     return problems
 
 
@@ -45,6 +58,29 @@ def _blank(value) -> bool:
 
 def _split(value) -> list[str]:
     return [] if _blank(value) else [v.strip() for v in str(value).split(";") if v.strip()]
+
+
+@rule
+def keys_unique_ignoring_case(t: Tables, desc, year) -> Iterator[Problem]:
+    """Ids become file names, anchors and citation keys, which are not case-sensitive everywhere (BibTeX keys, macOS and
+    Windows file systems): two keys that differ only in case would collide there."""
+    for res in desc["resources"]:
+        frame, key = t.get(res["name"]), res["schema"].get("primaryKey", [])
+        if frame is None or not key:
+            continue
+        seen: dict[tuple, tuple[int, tuple]] = {}
+        columns = [frame[k].astype("string").fillna("").tolist() for k in key]  # not iterrows: this runs over every table
+        for line, exact in enumerate(zip(*columns), start=2):
+            folded = tuple(v.casefold() for v in exact)
+            if folded in seen and seen[folded][1] != exact:
+                other_line, other = seen[folded]
+                yield Problem(
+                    frame.attrs["source"],
+                    line,
+                    key[0],
+                    f"{' + '.join(exact)} differs only in case from {' + '.join(other)} on line {other_line}; ids must differ in more than case",
+                )
+            seen.setdefault(folded, (line, exact))
 
 
 @rule
@@ -379,6 +415,17 @@ def outcomes_consistent(t: Tables, desc, year) -> Iterator[Problem]:
             yield Problem(src, line, "mean", "an outcome row needs a mean/value or an events count")
         if has_count and not _blank(row["total"]) and row["events"] > row["total"]:
             yield Problem(src, line, "events", f"events ({row['events']}) exceed total ({row['total']})")
+        for col in ("n", "total"):
+            if not _blank(row[col]) and row[col] == 0:
+                yield Problem(src, line, col, f"{col} is 0; an outcome is counted in at least one participant (leave it blank when not reported)")
+        if has_mean and not _blank(row["dispersion"]) and row["dispersion"] == 0 and str(row["dispersion_type"]) in ("sd", "se", "ci95_halfwidth"):
+            yield Problem(
+                src,
+                line,
+                "dispersion",
+                f"a {row['dispersion_type']} of 0 gives the mean a zero variance, which no comparison can weigh; "
+                "check the source (if it prints 0, leave dispersion blank and quote it in notes)",
+            )
         if not _blank(row["dispersion"]) and (_blank(row["dispersion_type"]) or row["dispersion_type"] == "none"):
             yield Problem(src, line, "dispersion_type", "dispersion is given, so say whether it is sd, se, ci95_halfwidth, iqr or range")
         measure = row["measure"]
@@ -595,3 +642,25 @@ def animal_rows_cite_animal_records(t: Tables, desc, year) -> Iterator[Problem]:
                 "study_id",
                 f"studies.csv has record_type {kind[row['study_id']]!r} for {row['study_id']}; preclinical_studies rows need 'preclinical'",
             )
+
+
+@rule
+def animal_survival_can_be_weighed(t: Tables, desc, year) -> Iterator[Problem]:
+    """Mean survival with an SD or SE is pooled as a log ratio of means: each mean, dispersion and group size must be
+    positive, or the log or the variance is undefined."""
+    pre = t.get("preclinical_studies")
+    if pre is None:
+        return
+    for line, row in _rows(pre):
+        if str(row["survival_statistic"]) != "mean" or str(row["survival_dispersion_type"]) not in ("sd", "se"):
+            continue
+        sizes = [c if not _blank(row[c]) else c.removeprefix("survival_") for c in ("survival_n_msc", "survival_n_control")]
+        for col in ("survival_msc_days", "survival_control_days", "survival_dispersion_msc", "survival_dispersion_control", *sizes):
+            if not _blank(row[col]) and row[col] <= 0:
+                yield Problem(
+                    pre.attrs["source"],
+                    line,
+                    col,
+                    f"is {row[col]}; mean survival with its {row['survival_dispersion_type']} is pooled as a log ratio of means, "
+                    "which needs every mean, dispersion and group size above 0 (leave it blank when not reported)",
+                )
