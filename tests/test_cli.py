@@ -49,7 +49,8 @@ def test_clean_removes_build(tmp_path):
     (root / "book" / "etiology.ipynb").write_text("{}")  # as if the build had run the chapter
     (root / "book" / "notes.ipynb").write_text("{}")  # not a chapter's page: kept
     assert alsmsc(root, "clean", check=True).stdout.startswith("removed _build")
-    assert not (root / "_build").exists() and not (root / "book" / "etiology.ipynb").exists()
+    assert [p.name for p in (root / "_build").iterdir()] == [".lock"]  # all but the lock `clean` held (test_build_guard.py)
+    assert not (root / "book" / "etiology.ipynb").exists()
     assert (root / "book" / "notes.ipynb").exists()
 
 

@@ -116,6 +116,7 @@ def step_notebook(layout: Layout, nb: Notebook) -> dict:
 
     from alsmsc import dataset
     from alsmsc.files.atomic import replace_dir
+    from alsmsc.publish import reproducible
 
     staging = layout.generated / ".staging" / nb.name
     if staging.exists():
@@ -152,6 +153,7 @@ def step_notebook(layout: Layout, nb: Notebook) -> dict:
         shutil.rmtree(staging, ignore_errors=True)
         raise BuildError(f"notebook {layout.rel(nb.path)} could not run: {type(exc).__name__}: {exc}") from None
     seconds = round(time.perf_counter() - started, 2)
+    reproducible.clean_file(executed_tmp, layout.root, output_path=nb.executed(layout))
     replace_dir(staging / "outputs", nb.outputs(layout))
     layout.executed.mkdir(parents=True, exist_ok=True)
     os.replace(executed_tmp, nb.executed(layout))
@@ -207,25 +209,25 @@ def step_chapter(layout: Layout, chapter) -> dict:
     return {"seconds": round(time.perf_counter() - started, 2)}
 
 
-def _serve(layout: Layout, paths: list[Path], folder: str) -> None:
-    """Copy ``paths`` into _build/html/``folder``/, swapped in whole (a reader never sees half a set)."""
+def _serve(html: Path, paths: list[Path], folder: str) -> None:
+    """Copy ``paths`` into ``html``/``folder``/, swapped in whole (a reader never sees half a set)."""
     from alsmsc.files.atomic import replace_dir
 
-    staging = layout.html / f".{folder}.new"
+    staging = html / f".{folder}.new"
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     for path in paths:
         shutil.copy2(path, staging / path.name)
-    replace_dir(staging, layout.html / folder)
+    replace_dir(staging, html / folder)
 
 
-def serve_dataset(layout: Layout) -> None:
+def serve_dataset(layout: Layout, html: Path | None = None) -> None:
     """The book serves the dataset it was built from: data/*.csv, datapackage.json, CHANGELOG.md and README.md under
-    _build/html/dataset/."""
+    dataset/ of ``html`` (the book being built; default _build/html)."""
     from alsmsc.publish.present import DATASET_FILES
 
-    _serve(layout, sorted(layout.data.glob("*.csv")) + [layout.data / name for name in DATASET_FILES], "dataset")
+    _serve(html or layout.html, sorted(layout.data.glob("*.csv")) + [layout.data / name for name in DATASET_FILES], "dataset")
 
 
 def step_sensitivity_run(layout: Layout, notebook: str, run) -> dict:
@@ -267,22 +269,134 @@ def step_pdf(layout: Layout, strict: bool = True) -> dict:
         raise BuildError(f"PDF edition: {exc}") from None
 
 
-def serve_tables(layout: Layout) -> None:
-    """The book serves every table the analysis notebooks generated, as CSV under _build/html/tables/ (a table shown
-    truncated on a page links its complete CSV there)."""
-    _serve(layout, sorted(layout.generated.glob("*/tables/*.csv")), "tables")
+def serve_tables(layout: Layout, html: Path | None = None) -> None:
+    """The book serves every table the analysis notebooks generated, as CSV under tables/ of ``html`` (default
+    _build/html; a table shown truncated on a page links its complete CSV there)."""
+    _serve(html or layout.html, sorted(layout.generated.glob("*/tables/*.csv")), "tables")
+
+
+BOOK_STAGING = ".book-staging"
+# Sphinx's caches that stay where they are (symlinked into the staging build): myst-nb's processed notebooks, whose
+# resolved paths name the downloads in the HTML and which the PDF step's single-page build reads again, and the book
+# extension's static scripts. Both are rewritten from the sources on every build, never trusted from a failed one.
+SHARED_WITH_STAGING = ("jupyter_execute", ".alsmsc-static")
+# Folders of the book that Sphinx never writes (served copies and the PDF, each replaced whole by renaming): hard-linked
+# into the staging build instead of copied.
+LINKED_INTO_STAGING = ("dataset", "tables", "pdf")
+
+
+def _mirror(src: Path, dst: Path, linked: tuple[str, ...] = ()) -> None:
+    """Make ``dst`` an exact copy of ``src``, as ``rsync -a --delete`` does with its quick check: a file whose size or
+    mtime differs is copied (``copy2`` keeps the mtime, which Sphinx compares with its sources), anything ``src`` lacks
+    is removed. Top-level folders named in ``linked`` are hard-linked instead. Hand-written: the standard library has
+    no mirroring copy, and rsync is not on every machine."""
+    for folder, dirs, files in os.walk(src):
+        rel = Path(folder).relative_to(src)
+        target = dst / rel
+        if target.is_symlink() or (target.exists() and not target.is_dir()):
+            target.unlink()
+        target.mkdir(parents=True, exist_ok=True)
+        files += [d for d in dirs if os.path.islink(os.path.join(folder, d))]  # copied as links, not walked
+        dirs[:] = [d for d in dirs if d not in files]
+        wanted = set(dirs) | set(files)
+        for extra in os.scandir(target):
+            if extra.name not in wanted:
+                _remove(Path(extra.path))
+        link = bool(rel.parts) and rel.parts[0] in linked
+        for name in files:
+            source, copy = os.path.join(folder, name), target / name
+            have = os.stat(source, follow_symlinks=False)
+            try:
+                old = os.stat(copy, follow_symlinks=False)
+            except FileNotFoundError:
+                old = None
+            if old is not None:
+                if (old.st_mode, old.st_size, old.st_mtime_ns) == (have.st_mode, have.st_size, have.st_mtime_ns):
+                    continue
+                _remove(copy)
+            if os.path.islink(source):
+                os.symlink(os.readlink(source), copy)
+            elif link:
+                os.link(source, copy)
+            else:
+                shutil.copy2(source, copy)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+def _stage_book(layout: Layout) -> Path:
+    """The staging build folder, made an exact copy of the last complete book and of the Sphinx environment that
+    describes it; Sphinx builds incrementally in it, and :func:`_publish_book` swaps both into place only on success.
+
+    The folder is kept between builds (after a swap it holds the book before last), so making it current copies only
+    what the last build changed. Whatever a failed or killed build left in it is undone the same way. What Sphinx
+    writes is copied, never hard-linked: Sphinx rewrites pages in place, which would change the published files through
+    a link."""
+    stage = layout.build / BOOK_STAGING
+    out = stage / "_build"
+    out.mkdir(parents=True, exist_ok=True)
+    for name, linked in (("html", LINKED_INTO_STAGING), (".doctrees", ())):
+        if (layout.build / name).is_dir():
+            _mirror(layout.build / name, out / name, linked)
+        elif (out / name).exists():
+            shutil.rmtree(out / name)
+    for name in SHARED_WITH_STAGING:
+        (layout.build / name).mkdir(parents=True, exist_ok=True)
+        if not (out / name).is_symlink():
+            (out / name).symlink_to(Path("..", "..", name), target_is_directory=True)
+    return stage
+
+
+def _swap(a: Path, b: Path) -> None:
+    """Exchange two folders: in one step where the system can (renameat2), else by three renames (then ``b`` is
+    missing for the instant between two of them)."""
+    from alsmsc.files.atomic import exchange_dirs
+
+    aside = a.with_name(f".{a.name}.swap")
+    if aside.exists():
+        shutil.rmtree(aside)
+    if not b.exists():
+        os.replace(a, b)
+        return
+    if exchange_dirs(a, b):
+        return
+    os.replace(b, aside)
+    os.replace(a, b)
+    os.replace(aside, a)
+
+
+def _publish_book(layout: Layout, stage: Path) -> None:
+    """Swap the staged book and its environment into place: the pages first, the environment last (stopped in between,
+    an older environment with newer pages makes the next build re-read more pages, never fewer). The previous book
+    goes to the staging folder, to be brought up to date by the next build."""
+    out = stage / "_build"
+    _swap(out / "html", layout.html)
+    _swap(out / ".doctrees", layout.build / ".doctrees")
 
 
 def step_book(layout: Layout, strict: bool = True, changed: list[str] | None = None) -> dict:
-    """Jupyter Book 1 build of book/ with the root _config.yml; warnings are errors."""
+    """Jupyter Book 1 build of book/ with the root _config.yml, warnings as errors, into a staging folder that replaces
+    _build/html (and the Sphinx environment) only when the build succeeded; a failed book leaves the previous one."""
+    started = time.perf_counter()
+    try:
+        stage = _stage_book(layout)
+    except OSError as exc:  # a full disk, a read-only folder: said plainly, like any failed step
+        where = layout.rel(layout.build / BOOK_STAGING)
+        raise BuildError(f"{where}: could not copy the book to build it ({exc}); the previous book is unchanged") from None
+    staged = round(time.perf_counter() - started, 2)
     jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb if jb.exists() else "jupyter-book"), "build", "book", "--config", "_config.yml", "--path-output", ".", "--builder", "html"]
+    cmd = [str(jb if jb.exists() else "jupyter-book"), "build", "book", "--config", "_config.yml", "--path-output", layout.rel(stage)]
+    cmd += ["--builder", "html"]
     if strict:
         cmd += ["-W", "-n", "--keep-going"]
     full = needs_full_rebuild(layout, changed or [])
     if full:
         cmd.append("--all")
-    started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=layout.root, capture_output=True, text=True)
     log = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)  # Jupyter Book colours its output even in a pipe
     from alsmsc.files.atomic import atomic_write_text
@@ -291,10 +405,18 @@ def step_book(layout: Layout, strict: bool = True, changed: list[str] | None = N
     warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
     if proc.returncode != 0:
         shown = "\n".join(warnings[:40]) or log[-4000:]
-        raise BuildError(f"book build failed ({len(warnings)} warning/error line(s); full log in {layout.rel(layout.state / 'book.log')}):\n{shown}")
-    serve_dataset(layout)
-    serve_tables(layout)
-    return {"seconds": round(time.perf_counter() - started, 2), "warnings": len(warnings), "full_rebuild": full}
+        kept = f"the previous book in {layout.rel(layout.html)} was kept unchanged" if layout.html.is_dir() else "no book was published"
+        raise BuildError(
+            f"book build failed ({len(warnings)} warning/error line(s); full log in {layout.rel(layout.state / 'book.log')}); {kept}:\n{shown}"
+        )
+    html = stage / "_build" / "html"
+    try:
+        serve_dataset(layout, html)
+        serve_tables(layout, html)
+        _publish_book(layout, stage)
+    except OSError as exc:
+        raise BuildError(f"{layout.rel(layout.html)}: the new book could not be put in place ({exc}); the next build tries again") from None
+    return {"seconds": round(time.perf_counter() - started, 2), "staging_seconds": staged, "warnings": len(warnings), "full_rebuild": full}
 
 
 # --------------------------------------------------------------------------- task graph

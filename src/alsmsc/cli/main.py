@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -22,8 +23,16 @@ file it reads); everything else is reused.
 """
 
 EPILOG = """\
-exit status: 0 on success, 1 when data are invalid or a step failed, 2 on a usage error.
+exit status: 0 on success, 1 when data are invalid, a step failed or another command holds the project, 2 on a usage
+error, 130 when stopped by Ctrl-C (SIGINT) and 143 by SIGTERM.
+
+One command that writes the project (build, run, clean, rehash, release, new-study) runs at a time; a second one waits
+for it (saying which process it waits for), up to --wait seconds (default 900; 0 refuses at once).
 """
+
+# The commands that write the project (generated files, the book, the data) and therefore hold its lock.
+WRITERS = ("build", "run", "clean", "rehash", "release", "new-study")
+WAIT_SECONDS = 900  # a cold build with the PDF takes about two minutes here; 100 times the data, about five
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,7 +40,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--root", type=Path, default=None, help="project root (default: found from the current folder)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
+    def waits(sp):
+        sp.add_argument(
+            "--wait",
+            type=float,
+            default=WAIT_SECONDS,
+            metavar="SECONDS",
+            help=f"when another command is writing the project, wait this long for it (default {WAIT_SECONDS}); 0: refuse at once",
+        )
+
     def common_run(sp):
+        waits(sp)
         sp.add_argument("-j", "--jobs", type=int, default=None, help="notebooks to run in parallel (default: up to 2, one per core)")
         sp.add_argument("--force", action="store_true", help="re-run every step even if up to date")
         sp.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
@@ -80,16 +99,18 @@ def _parser() -> argparse.ArgumentParser:
         description="Check schemas, enums, keys, duplicates, identifier formats, checksums and cross-field rules. "
         "Prints every problem as file:row:column: message and exits 1 if there is any.",
     )
-    sub.add_parser(
+    rehash = sub.add_parser(
         "rehash",
         help="record the current sha256 of every data file in data/datapackage.json (after an intended edit)",
         description="After an intended edit of a data file, record its new sha256 and size in data/datapackage.json.",
     )
-    sub.add_parser(
+    clean = sub.add_parser(
         "clean",
         help="delete _build/ (generated outputs, book HTML and the task state) and the executed chapters",
         description="Delete _build/ (generated outputs, book HTML and task state) and the chapters the build ran into book/NAME.ipynb.",
     )
+    waits(rehash)
+    waits(clean)
     from alsmsc.stats.names import CONTROLS, MEASURES, METHODS  # names only: the engine loads when a command runs
 
     m = sub.add_parser(
@@ -184,6 +205,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=["peer_reviewed", "registry_only", "press_release", "news", "conference_abstract", "regulatory_document", "preprint"],
     )
     ns.add_argument("--country", default="not_reported")
+    waits(ns)
     rl = sub.add_parser(
         "release",
         help="bump the dataset version: changelog from the diff against the previous release, drift check, checksums and CITATION.cff updated",
@@ -200,6 +222,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the commit of the previous release (default: the newest commit whose data/datapackage.json has the current version)",
     )
     rl.add_argument("--threshold", type=float, default=0.10, help="relative change of a pooled estimate that counts as material (default 0.10)")
+    waits(rl)
     g = sub.add_parser(
         "registry",
         help="import ClinicalTrials.gov API v2 JSON, or diff it against the dataset (new trials, status, enrollment, results); "
@@ -222,6 +245,17 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
+    args.command_line = shlex.join(["alsmsc", *(sys.argv[1:] if argv is None else argv)])  # named to a waiting command
+    from alsmsc.build import guard
+
+    with guard.interruptible():
+        try:
+            return _dispatch(args)
+        except guard.Interrupted as stopped:  # outside the lock: nothing of this project was written
+            guard.stop(stopped, f"alsmsc {args.command}: interrupted ({stopped.name})")
+
+
+def _dispatch(args) -> int:
     if args.command in ("meta", "escalc"):  # work on any CSV, inside or outside the project
         from alsmsc.cli import meta_command
 
@@ -235,9 +269,31 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"alsmsc: {exc}", file=sys.stderr)
         return 2
-    return {"build": _build, "run": _run, "validate": _validate, "rehash": _rehash, "clean": _clean, "release": _release, "new-study": _new_study}[
+    command = {"build": _build, "run": _run, "validate": _validate, "rehash": _rehash, "clean": _clean, "release": _release, "new-study": _new_study}[
         args.command
-    ](layout, args)
+    ]
+    if args.command not in WRITERS:
+        return command(layout, args)
+    return _holding_the_project(layout, args, command)
+
+
+def _holding_the_project(layout: Layout, args, command) -> int:
+    """Run a command that writes the project under its lock; an interruption stops it inside the lock (see guard.stop)."""
+    from alsmsc.build import guard
+
+    try:
+        with guard.exclusive(layout, args.command_line, args.wait):
+            try:
+                return command(layout, args)
+            except guard.Interrupted as stopped:
+                if args.command in ("build", "run"):
+                    said = "nothing half-written is kept; the next build starts from the last complete step"
+                else:
+                    said = "the command did not finish"
+                guard.stop(stopped, f"alsmsc {args.command}: interrupted ({stopped.name}); {said}", layout)
+    except guard.Busy as exc:
+        print(f"alsmsc {args.command}: {exc}", file=sys.stderr)
+        return 1
 
 
 def _new_study(layout: Layout, args) -> int:
@@ -329,11 +385,14 @@ def _run(layout: Layout, args) -> int:
 
 
 def _parameterised_run(layout: Layout, args) -> int:
+    import time
+
     from alsmsc.build import runs
 
     if len(args.notebooks) != 1:
         print("alsmsc run: -p/--out run exactly one notebook, e.g. `alsmsc run evidence_synthesis -p knha=false`", file=sys.stderr)
         return 2
+    started = time.perf_counter()  # not in run.json: a run's files are the same whenever and however fast it ran
     try:
         folder = runs.run(layout, args.notebooks[0], args.parameter, out=args.out, timeout=args.timeout)
     except runs.RunError as exc:
@@ -341,7 +400,7 @@ def _parameterised_run(layout: Layout, args) -> int:
         return 2
     record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
     changed = ", ".join(f"{k}={v}" for k, v in record["set_by_you"].items()) or "the defaults"
-    print(f"ran analysis/{args.notebooks[0]}.ipynb with {changed} on dataset {record['dataset_version']} in {record['seconds']} s")
+    print(f"ran analysis/{args.notebooks[0]}.ipynb with {changed} on dataset {record['dataset_version']} in {time.perf_counter() - started:.1f} s")
     print(f"results: {folder}/outputs (tables, figures, numbers.json); executed notebook and run.json beside them")
     return 0
 
@@ -355,9 +414,17 @@ def _rehash(layout: Layout, args) -> int:
 
 
 def _clean(layout: Layout, args) -> int:
+    from alsmsc.build.guard import KEEP_ON_CLEAN
+
     removed = []
-    if layout.build.exists():
-        shutil.rmtree(layout.build)
+    # everything in _build/ but the lock this command holds (unlinking it would let a second command lock a new file)
+    contents = [p for p in layout.build.iterdir() if p.name not in KEEP_ON_CLEAN] if layout.build.is_dir() else []
+    for path in contents:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    if contents:
         removed.append(f"{layout.rel(layout.build)}/")
     for chapter in sorted(layout.chapters.glob("*.md")):  # the pages the build ran from book/chapters/
         executed = layout.executed_chapter(chapter.stem)
