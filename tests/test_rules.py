@@ -509,6 +509,62 @@ def test_every_problem_is_reported_not_just_the_first(tmp_path):
     assert {"data/trials.csv", "data/studies.csv", "data/background_facts.csv"} <= files
 
 
+def test_an_unparsable_cell_does_not_switch_off_the_rules_for_its_table(tmp_path):
+    """The old failure: one cell that did not parse made every cross-field rule skip the whole table."""
+    d = tmp_path / "data"
+    shutil.copytree(ROOT / "data", d)
+    (tmp_path / "pyproject.toml").write_text("")
+    fields, rows = read(d / "trials.csv")
+    bad = next(i for i, r in enumerate(rows) if r["n_enrolled"])
+    other = next(i for i, r in enumerate(rows) if i != bad and r["n_enrolled"] and r["n_msc"])
+    rows[bad]["n_enrolled"] = "abc"
+    rows[other]["n_msc"] = str(int(rows[other]["n_enrolled"]) + 5)
+    write(d / "trials.csv", fields, rows)
+    dataset.rehash(d)
+    problems = [str(p) for p in dataset.validate(d)]
+    assert f"data/trials.csv:{bad + 2}:n_enrolled: 'abc' is not a whole number" in problems
+    assert any(p.startswith(f"data/trials.csv:{other + 2}:n_msc: n_msc (") and "exceeds n_enrolled" in p for p in problems), problems
+    assert not any("cannot be read as a typed table" in p for p in problems)
+
+
+def test_trial_names_that_read_alike_are_refused(tmp_path):
+    d = tmp_path / "data"
+    shutil.copytree(ROOT / "data", d)
+    (tmp_path / "pyproject.toml").write_text("")
+    fields, rows = read(d / "trials.csv")
+    rows[1]["name"] = "  " + rows[0]["name"].upper().replace(" ", "  ") + " "
+    write(d / "trials.csv", fields, rows)
+    dataset.rehash(d)
+    hits = [p for p in dataset.validate(d) if p.file == "data/trials.csv" and p.column == "name" and "reads the same as the name of" in p.message]
+    assert [p.row for p in hits] == [3]
+
+
+@pytest.mark.parametrize("target", ["outside", "folder"])
+def test_a_data_file_that_is_a_link_or_folder_is_refused_unread(tmp_path, target):
+    d = tmp_path / "data"
+    shutil.copytree(ROOT / "data", d)
+    (tmp_path / "pyproject.toml").write_text("")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("search_id,review_version\nTOP-SECRET-LINE,1\n")
+    (d / "search_log.csv").unlink()
+    if target == "outside":
+        (d / "search_log.csv").symlink_to(secret)
+        why = "is a symbolic link; data files must be regular files inside data/"
+    else:
+        (d / "search_log.csv").mkdir()
+        why = "is not a regular file"
+    problems = [str(p) for p in dataset.validate(d)]
+    assert [p for p in problems if p.startswith("data/search_log.csv")] == [f"data/search_log.csv: {why}" + problems_tail(problems, why)]
+    assert not any("TOP-SECRET" in p for p in problems)
+    dataset.rehash(d)  # rehash neither follows the link nor crashes
+    assert "TOP-SECRET" not in (d / "datapackage.json").read_text()
+
+
+def problems_tail(problems: list[str], why: str) -> str:
+    hit = next(p for p in problems if why in p)
+    return hit.split(why, 1)[1]
+
+
 def test_missing_file_named_in_descriptor(tmp_path):
     d = tmp_path / "data"
     shutil.copytree(ROOT / "data", d)

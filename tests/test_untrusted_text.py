@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -57,9 +58,69 @@ def hostile_site(tmp_path_factory) -> Path:
     desc["resources"][1].update(INJECT_DESCRIPTOR)
     desc_path.write_text(json.dumps(desc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     alsmsc(root, "rehash", check=True)
+    inject_everywhere(root)
     result = build(root)
     assert result["ok"], result["output"]
     return root / "_build" / "html"
+
+
+def hostile(label: str) -> str:
+    """An HTML payload and a MyST role in one line (a value's rules may refuse line breaks)."""
+    return f'<img src=x onerror=alert("{label}")> {{raw}}`html <script>alert("{label}")</script>` **b-{label}**'
+
+
+INJECTED: dict[str, list[str]] = {"accepted": [], "refused": []}
+
+
+def inject_everywhere(root: Path) -> None:
+    """The hostile payload in the LAST row of every free-text column (a string without enum or pattern) of every
+    table. The payload is plain printable text, so the data rules accept it wherever any text may go; where a rule
+    refuses it (a column that must name something that exists, say), the cell is put back and the column is listed
+    as protected by validation. The data must validate afterwards, so the build runs with every accepted payload."""
+    desc = json.loads((root / "data" / "datapackage.json").read_text(encoding="utf-8"))
+    originals = {}
+    for res in desc["resources"]:
+        path = root / "data" / res["path"]
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        if not rows:
+            continue
+        fields = [r for r in rows[0]]
+        for f in res["schema"]["fields"]:
+            cons = f.get("constraints", {})
+            if (
+                f.get("type", "string") != "string"
+                or "enum" in cons
+                or "pattern" in cons
+                or f.get("format")
+                or f["name"] in (res["schema"].get("primaryKey") or [])
+            ):
+                continue
+            originals[(res["path"], f["name"])] = rows[-1][f["name"]]
+            rows[-1][f["name"]] = hostile(f"{res['name']}.{f['name']}")
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+    alsmsc(root, "rehash", check=True)
+    proc = alsmsc(root, "validate")
+    refused = {(file.split("/")[-1], column) for file, column in re.findall(r"^([\w/.-]+\.csv):\d+:([\w]+):", proc.stdout + proc.stderr, re.M)}
+    for (file, column), value in originals.items():
+        if (file, column) in refused:
+            path = root / "data" / file
+            with path.open(newline="", encoding="utf-8") as fh:
+                rows = list(csv.DictReader(fh))
+            rows[-1][column] = value
+            with path.open("w", newline="", encoding="utf-8") as fh:
+                w = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+                w.writeheader()
+                w.writerows(rows)
+            INJECTED["refused"].append(f"{file}:{column}")
+        else:
+            INJECTED["accepted"].append(f"{file}:{column}")
+    alsmsc(root, "rehash", check=True)
+    proc = alsmsc(root, "validate")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def all_html(site: Path) -> dict[str, str]:
@@ -88,11 +149,17 @@ class Elements(HTMLParser):
             self.scripts[-1] += data
 
 
+def test_the_payload_reached_every_free_text_column(hostile_site):
+    assert len(INJECTED["accepted"]) >= 30, INJECTED  # free-text columns of every table (the list is printed on failure)
+    assert {"trials.csv:efficacy_summary", "studies.csv:title", "background_facts.csv:value"} <= set(INJECTED["accepted"])
+
+
 def test_no_injected_tag_survives(hostile_site):
     for name, html in all_html(hostile_site).items():
         parsed = Elements()
         parsed.feed(html)
         assert not [s for s in parsed.scripts if s.strip().startswith("alert(")], f"{name}: an injected script element exists"
+        assert not [t for t, k, v in parsed.attrs if t == "img" and k == "onerror"], f"{name}: an injected img element exists"
         assert not [a for a in parsed.attrs if a[1].startswith("on") and "alert" in a[2]], f"{name}: an injected event handler exists"
         assert not [a for a in parsed.attrs if a[1] == "href" and a[2].startswith("javascript:")], f"{name}: a javascript: link exists"
 

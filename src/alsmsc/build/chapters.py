@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from alsmsc.build import kernels
 from alsmsc.files.layout import Layout
 
 ROLE = re.compile(r"\{(n|fact)\}`([^`]+)`")
@@ -103,11 +104,11 @@ def _where(layout: Layout, chapter: Chapter, lineno: int, what: str, sources: li
     return [f"{layout.rel(chapter.source)}:{lineno}: {what}: {why}"]
 
 
-def execute(layout: Layout, chapter: Chapter, timeout: int = 300) -> None:
+def execute(layout: Layout, chapter: Chapter, timeout: int = kernels.CELL_TIMEOUT) -> None:
     """Run the chapter in book/ and write book/<name>.ipynb atomically; on failure the previous page stays."""
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
     from alsmsc.files.atomic import atomic_write_text
     from alsmsc.publish import reproducible
@@ -115,9 +116,18 @@ def execute(layout: Layout, chapter: Chapter, timeout: int = 300) -> None:
     check_keys(layout, chapter)
     nb = read(chapter.source)
     nb.metadata["alsmsc"] = {"reads": list(chapter.reads), "source": layout.rel(chapter.source)}
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(layout.book)}}, record_timing=False)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        kernel_manager_class=kernels.MANAGER,
+        resources={"metadata": {"path": str(layout.book)}},
+        record_timing=False,
+    )
     try:
         client.execute()
+    except CellTimeoutError:
+        raise ChapterError(f"{layout.rel(chapter.source)}: {kernels.timed_out(timeout)}; the previous page is unchanged") from None
     except CellExecutionError as exc:
         plain = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # the kernel colours its traceback
         raise ChapterError(f"{layout.rel(chapter.source)}: a code cell failed; the previous page is unchanged:\n{plain}") from None

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alsmsc.build import kernels
 from alsmsc.files.layout import Layout
 
 
@@ -107,12 +108,13 @@ def step_validate(layout: Layout) -> None:
     atomic_write_text(layout.state / "validated.json", json.dumps({"package_hash": dataset.package_hash(layout.data)}) + "\n")
 
 
-def step_notebook(layout: Layout, nb: Notebook) -> dict:
+def step_notebook(layout: Layout, nb: Notebook, cell_timeout: int = kernels.CELL_TIMEOUT) -> dict:
     """Run one notebook with papermill into a staging folder, then swap its outputs into place.
 
     On failure the previous executed notebook and outputs stay as they were, and the error names the cell.
     """
     import papermill as pm
+    from nbclient.exceptions import CellTimeoutError
 
     from alsmsc import dataset
     from alsmsc.files.atomic import replace_dir
@@ -138,10 +140,15 @@ def step_notebook(layout: Layout, nb: Notebook) -> dict:
             parameters=params,
             cwd=str(layout.root),
             kernel_name="python3",
+            kernel_manager_class=kernels.MANAGER,
+            execution_timeout=cell_timeout,
             progress_bar=False,
             log_output=False,
             request_save_on_cell_execute=False,
         )
+    except CellTimeoutError:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BuildError(f"notebook {layout.rel(nb.path)}: {kernels.timed_out(cell_timeout)}; previous outputs and book are unchanged") from None
     except pm.PapermillExecutionError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise BuildError(
@@ -197,13 +204,13 @@ def needs_full_rebuild(layout: Layout, changed: list[str]) -> bool:
     return any(Path(c) in whole or any(Path(c).is_relative_to(w) for w in watched) for c in changed)
 
 
-def step_chapter(layout: Layout, chapter) -> dict:
+def step_chapter(layout: Layout, chapter, cell_timeout: int = kernels.CELL_TIMEOUT) -> dict:
     """Run one chapter (book/chapters/NAME.md) into book/NAME.ipynb; see :mod:`alsmsc.build.chapters`."""
     from alsmsc.build import chapters
 
     started = time.perf_counter()
     try:
-        chapters.execute(layout, chapter)
+        chapters.execute(layout, chapter, timeout=cell_timeout)
     except chapters.ChapterError as exc:
         raise BuildError(str(exc)) from None
     return {"seconds": round(time.perf_counter() - started, 2)}
@@ -225,18 +232,25 @@ def _serve(html: Path, paths: list[Path], folder: str) -> None:
 def serve_dataset(layout: Layout, html: Path | None = None) -> None:
     """The book serves the dataset it was built from: data/*.csv, datapackage.json, CHANGELOG.md and README.md under
     dataset/ of ``html`` (the book being built; default _build/html)."""
+    from alsmsc import dataset
     from alsmsc.publish.present import DATASET_FILES
 
-    _serve(html or layout.html, sorted(layout.data.glob("*.csv")) + [layout.data / name for name in DATASET_FILES], "dataset")
+    # the declared tables only (validate checked they are regular files), never whatever else lies in data/
+    tables = [layout.data / res["path"] for res in dataset.read_descriptor(layout.datapackage)["resources"]]
+    files = sorted(tables) + [layout.data / name for name in DATASET_FILES]
+    for path in files:
+        if why := dataset.not_a_regular_file(path):
+            raise BuildError(f"{layout.rel(path)} {why}; it is not published")
+    _serve(html or layout.html, files, "dataset")
 
 
-def step_sensitivity_run(layout: Layout, notebook: str, run) -> dict:
+def step_sensitivity_run(layout: Layout, notebook: str, run, cell_timeout: int = kernels.CELL_TIMEOUT) -> dict:
     """One declared sensitivity analysis (analysis/sensitivity.yml): a papermill run with its parameters."""
     from alsmsc.build import runs
 
     started = time.perf_counter()
     try:
-        runs.execute(layout, notebook, run.values, sensitivity_folder(layout) / "runs" / run.name)
+        runs.execute(layout, notebook, run.values, sensitivity_folder(layout) / "runs" / run.name, timeout=cell_timeout)
     except runs.RunError as exc:
         raise BuildError(f"sensitivity analysis {run.name!r}: {exc}") from None
     return {"seconds": round(time.perf_counter() - started, 2)}
@@ -441,7 +455,9 @@ def _action(fn, *args, pass_changed: bool = False):
     return run
 
 
-def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = True, chapters: list | None = None) -> dict:
+def task_namespace(
+    layout: Layout, notebooks: list[Notebook], strict: bool = True, chapters: list | None = None, cell_timeout: int = kernels.CELL_TIMEOUT
+) -> dict:
     """The doit task generators for this project (a namespace for doit's ModuleTaskLoader)."""
     from doit.tools import config_changed
 
@@ -506,7 +522,7 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
             }
             yield {
                 "name": nb.name,
-                "actions": [_action(step_notebook, layout, nb)],
+                "actions": [_action(step_notebook, layout, nb, cell_timeout)],
                 "task_dep": ["validate"],
                 "file_dep": [str(nb.path), *code_deps(layout, notebook=nb.path), *(res_path[r] for r in nb.resources)],
                 "targets": [str(nb.executed(layout))],
@@ -543,7 +559,7 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
         for run in grid_runs:
             yield {
                 "name": run.name,
-                "actions": [_action(step_sensitivity_run, layout, grid_notebook, run)],
+                "actions": [_action(step_sensitivity_run, layout, grid_notebook, run, cell_timeout)],
                 "task_dep": ["validate"],
                 "file_dep": inputs,
                 "targets": [str(sensitivity_folder(layout) / "runs" / run.name / "run.json")],
@@ -571,7 +587,7 @@ def task_namespace(layout: Layout, notebooks: list[Notebook], strict: bool = Tru
         for ch in chapters:
             yield {
                 "name": ch.name,
-                "actions": [_action(step_chapter, layout, ch)],
+                "actions": [_action(step_chapter, layout, ch, cell_timeout)],
                 "file_dep": [
                     str(ch.source),
                     *(str(p) for p in imports.closure(ch.code(), src)),
@@ -674,7 +690,15 @@ class Summary:
         return not self.failed and not self.errors.get("doit")
 
 
-def run(layout: Layout, targets: list[str], jobs: int | None = None, always: bool = False, strict: bool = True, quiet: bool = False) -> Summary:
+def run(
+    layout: Layout,
+    targets: list[str],
+    jobs: int | None = None,
+    always: bool = False,
+    strict: bool = True,
+    quiet: bool = False,
+    cell_timeout: int = kernels.CELL_TIMEOUT,
+) -> Summary:
     """Run the named doit targets (e.g. ["book"]) and everything they depend on that is out of date."""
     from doit.cmd_base import ModuleTaskLoader
     from doit.doit_cmd import DoitMain
@@ -682,6 +706,7 @@ def run(layout: Layout, targets: list[str], jobs: int | None = None, always: boo
     from alsmsc.build.report import make_reporter
 
     layout.state.mkdir(parents=True, exist_ok=True)
+    kernels.log_to(layout.state / "kernels.log")
     started = time.perf_counter()
     summary = Summary()
     try:
@@ -709,7 +734,7 @@ def run(layout: Layout, targets: list[str], jobs: int | None = None, always: boo
     from alsmsc.build.runs import RunError
 
     try:
-        namespace = task_namespace(layout, notebooks, strict=strict, chapters=chapters)
+        namespace = task_namespace(layout, notebooks, strict=strict, chapters=chapters, cell_timeout=cell_timeout)
     except RunError as exc:  # analysis/sensitivity.yml declares a run the notebook cannot take
         summary.failed.append("discover")
         summary.errors["discover"] = str(exc)

@@ -16,6 +16,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from alsmsc.build import kernels
 from alsmsc.files.atomic import atomic_write_text
 from alsmsc.files.layout import Layout
 
@@ -155,8 +156,10 @@ def run(layout: Layout, notebook: str, pairs: list[str], out: Path | None = None
 
 
 def execute(layout: Layout, notebook: str, values: dict, folder: Path, timeout: int | None = None) -> Path:
-    """Run ``notebook`` with checked ``values`` in a staging folder and move it to ``folder`` when it succeeded."""
+    """Run ``notebook`` with checked ``values`` in a staging folder and move it to ``folder`` when it succeeded; a cell
+    running longer than ``timeout`` seconds (default kernels.CELL_TIMEOUT) stops the run."""
     import papermill as pm
+    from nbclient.exceptions import CellTimeoutError
 
     from alsmsc import dataset
     from alsmsc.publish import reproducible
@@ -191,11 +194,15 @@ def execute(layout: Layout, notebook: str, values: dict, folder: Path, timeout: 
             },
             cwd=str(layout.root),
             kernel_name="python3",
+            kernel_manager_class=kernels.MANAGER,
             progress_bar=False,
             log_output=False,
-            execution_timeout=timeout,
+            execution_timeout=timeout or kernels.CELL_TIMEOUT,
             request_save_on_cell_execute=False,
         )
+    except CellTimeoutError:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise RunError(f"{notebook}: {kernels.timed_out(timeout or kernels.CELL_TIMEOUT)}") from None
     except pm.PapermillExecutionError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise RunError(f"{notebook} failed in cell {exc.exec_count or exc.cell_index}: {exc.ename}: {str(exc.evalue).splitlines()[0]}") from None

@@ -12,6 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from alsmsc.build.kernels import CELL_TIMEOUT
 from alsmsc.files.layout import Layout
 
 DESCRIPTION = """\
@@ -51,7 +52,14 @@ def _parser() -> argparse.ArgumentParser:
 
     def common_run(sp):
         waits(sp)
-        sp.add_argument("-j", "--jobs", type=int, default=None, help="notebooks to run in parallel (default: up to 2, one per core)")
+        sp.add_argument("-j", "--jobs", type=_at_least_one, default=None, help="notebooks to run in parallel (default: up to 2, one per core)")
+        sp.add_argument(
+            "--cell-timeout",
+            type=_at_least_one,
+            default=CELL_TIMEOUT,
+            metavar="SECONDS",
+            help=f"stop a notebook or chapter whose cell runs longer than this and fail the build with its name (default {CELL_TIMEOUT})",
+        )
         sp.add_argument("--force", action="store_true", help="re-run every step even if up to date")
         sp.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
         sp.add_argument(
@@ -355,11 +363,30 @@ def _validate(layout: Layout, args) -> int:
     return 0
 
 
+def _at_least_one(text: str) -> int:
+    """A whole number >= 1 for argparse (its own error line names the option: `argument -j/--jobs: ...`)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give 1 or more") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed; give 1 or more")
+    return value
+
+
 def _execute(layout: Layout, args, targets: list[str]) -> int:
     from alsmsc.build import pipeline
     from alsmsc.build.report import print_summary
 
-    summary = pipeline.run(layout, targets, jobs=args.jobs, always=args.force, strict=not getattr(args, "no_strict", False), quiet=args.quiet)
+    summary = pipeline.run(
+        layout,
+        targets,
+        jobs=args.jobs,
+        always=args.force,
+        strict=not getattr(args, "no_strict", False),
+        quiet=args.quiet,
+        cell_timeout=args.cell_timeout,
+    )
     print_summary(summary, layout)
     if args.summary_json:
         import json
@@ -408,7 +435,11 @@ def _parameterised_run(layout: Layout, args) -> int:
 def _rehash(layout: Layout, args) -> int:
     from alsmsc import dataset
 
-    changed = dataset.rehash(layout.data)
+    try:
+        changed = dataset.rehash(layout.data)
+    except dataset.DataError as exc:  # datapackage.json missing or not JSON: nothing to write the checksums into
+        print(f"alsmsc rehash: {exc}", file=sys.stderr)
+        return 1
     print("updated checksums: " + (", ".join(changed) if changed else "none changed"))
     return 0
 

@@ -6,6 +6,7 @@ Imports nothing above it: it knows the data, not the analyses, the book or the b
 from alsmsc.dataset.package import (
     file_sha256,
     load,
+    not_a_regular_file,
     package_hash,
     read_descriptor,
     rehash,
@@ -22,6 +23,7 @@ __all__ = [
     "Problem",
     "file_sha256",
     "load",
+    "not_a_regular_file",
     "package_hash",
     "read_descriptor",
     "rehash",

@@ -12,7 +12,9 @@ import copy
 import hashlib
 import json
 import math
+import os
 import re
+import stat
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -47,8 +49,24 @@ def read_descriptor(datapackage: Path) -> dict:
     return desc
 
 
+def not_a_regular_file(path: Path) -> str | None:
+    """Why ``path`` must not be read as data, or None. A symbolic link could point at any file of the machine (its
+    lines would then appear in messages that CI prints publicly), so it is refused without being opened."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None  # the callers report a missing file in their own words
+    if stat.S_ISLNK(mode):
+        return "is a symbolic link; data files must be regular files inside data/ (put the file itself there)"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file (a folder, pipe or device); data files must be regular files inside data/"
+    return None
+
+
 def _read_bytes(datapackage: Path) -> bytes:
     name = _display(datapackage)
+    if why := not_a_regular_file(datapackage):
+        raise DataError([Problem(name, None, None, why)])
     if not datapackage.is_file():
         raise DataError([Problem(name, None, None, "file not found; the data package needs a datapackage.json")])
     size = datapackage.stat().st_size
@@ -164,7 +182,7 @@ def validate(data_dir: Path, today_year: int | None = None) -> list[Problem]:
         try:
             with warnings.catch_warnings():  # e.g. a too-large integer's cast warning: the cell checks reported it
                 warnings.simplefilter("ignore")
-                readable[name] = _read_typed(path, res["schema"])
+                readable[name] = _read_typed(path, res["schema"], coerce=True)
         except Exception as exc:  # noqa: BLE001 - any failure to read becomes a problem, not a traceback
             problems.append(Problem(_display(path), None, None, f"cannot be read as a typed table ({type(exc).__name__}: {str(exc)[:200]})"))
     problems += rules.check(readable, desc, today_year=today_year)
@@ -180,7 +198,9 @@ def _file_problems(data_dir: Path, desc: dict) -> tuple[list[Problem], set[str]]
     for res in desc["resources"]:
         path = data_dir / res["path"]
         shown = _display(path)
-        if not path.is_file():
+        if why := not_a_regular_file(path):
+            found, broken = [Problem(shown, None, None, why)], True
+        elif not path.is_file():
             found, broken = [Problem(shown, None, None, f"file not found, but datapackage.json names it for resource '{res['name']}'")], True
         elif (size := path.stat().st_size) > limits.MAX_TABLE_BYTES:
             found, broken = [Problem(shown, None, None, f"is {size:,} bytes; a table may be at most {limits.MAX_TABLE_BYTES:,} bytes")], True
@@ -331,7 +351,7 @@ def _display(path: Path) -> str:
     try:
         from alsmsc.files.layout import find_root
 
-        return str(path.resolve().relative_to(find_root(path.parent)))
+        return str((path.parent.resolve() / path.name).relative_to(find_root(path.parent)))  # a link is named, not followed
     except (FileNotFoundError, ValueError):
         return str(path)
 
@@ -341,11 +361,15 @@ _BOOLEANS = {"true": True, "True": True, "TRUE": True, "1": True, "false": False
 _PANDAS_TYPES = {"integer": "Int64", "number": "Float64", "boolean": "boolean", "string": "string", "date": "string"}
 
 
-def _read_typed(path: Path, schema: dict) -> pd.DataFrame:
-    """Read one CSV with the schema's types. Blank cells are missing values (pd.NA), never empty strings."""
+def _read_typed(path: Path, schema: dict, coerce: bool = False) -> pd.DataFrame:
+    """Read one CSV with the schema's types. Blank cells are missing values (pd.NA), never empty strings.
+
+    ``coerce=True`` (validation) reads a cell that does not parse as missing, so that the cross-field rules still
+    check every other cell of the table; the cell checks have already reported it (``frame.attrs["coerced"]``)."""
     import pandas as pd
 
     names = [f["name"] for f in schema["fields"]]
+    coerced: set[tuple[int, str]] = set()
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
     frame = frame.reindex(columns=names)
     for f in schema["fields"]:
@@ -354,10 +378,18 @@ def _read_typed(path: Path, schema: dict) -> pd.DataFrame:
         if kind == "boolean":
             frame[col] = frame[col].map(_BOOLEANS).astype("boolean")
         elif kind in ("integer", "number"):
-            frame[col] = pd.to_numeric(frame[col]).astype(_PANDAS_TYPES[kind])
+            if coerce:
+                parsed = pd.to_numeric(frame[col], errors="coerce")
+                if kind == "integer":
+                    parsed = parsed.where(parsed.isna() | (parsed == parsed.round()))
+                coerced |= {(int(i) + 2, col) for i in frame.index[parsed.isna() & frame[col].notna()]}
+                frame[col] = parsed.astype(_PANDAS_TYPES[kind])
+            else:
+                frame[col] = pd.to_numeric(frame[col]).astype(_PANDAS_TYPES[kind])
         else:
             frame[col] = frame[col].astype("string")
     frame.attrs["source"] = _display(path)
+    frame.attrs["coerced"] = coerced
     return frame
 
 
@@ -384,7 +416,7 @@ def rehash(data_dir: Path) -> list[str]:
     changed = []
     for res in desc["resources"]:
         usable = isinstance(res, dict) and isinstance(res.get("path"), str) and re.fullmatch(descriptor.FILE_NAME, res["path"])
-        if not usable or not (data_dir / res["path"]).is_file():
+        if not usable or not_a_regular_file(data_dir / res["path"]) or not (data_dir / res["path"]).is_file():
             continue
         path = data_dir / res["path"]
         new_hash = "sha256:" + file_sha256(path)

@@ -223,9 +223,16 @@ def trials_consistent(t: Tables, desc, year) -> Iterator[Problem]:
     src = frame.attrs["source"]
     seen_names: dict[str, str] = {}
     for line, row in _rows(frame):
-        if row["name"] in seen_names:
-            yield Problem(src, line, "name", f"{row['name']!r} is also the name of {seen_names[row['name']]}; readers tell trials apart by name")
-        seen_names.setdefault(row["name"], row["trial_id"])
+        # names label charts and tables: two trials that read alike would merge in a chart or be mistaken in a table
+        key = " ".join(str(row["name"]).split()).casefold()
+        if key in seen_names:
+            yield Problem(
+                src,
+                line,
+                "name",
+                f"{row['name']!r} reads the same as the name of {seen_names[key]} (ignoring case and spaces); readers tell trials apart by name",
+            )
+        seen_names.setdefault(key, row["trial_id"])
         enrolled = row["n_enrolled"]
         for col in ("n_msc", "n_control", "n_overlapping"):
             if not _blank(enrolled) and not _blank(row[col]) and row[col] > enrolled:
