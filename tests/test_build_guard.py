@@ -330,5 +330,6 @@ def test_sigint_in_a_notebook_and_sigterm_in_the_book_stop_cleanly_and_the_next_
     assert result["ran"] == ["book"], result["ran"]
     references = (html / "references.html").read_text(encoding="utf-8")
     assert new_title in references and old_title not in references
+    assert [p.name for p in html.rglob("*.html") if old_title in p.read_text(encoding="utf-8")] == []  # no page keeps it
     assert "zyxwvutprob" in (html / "searchindex.js").read_text(encoding="utf-8").lower()
     assert build(built)["ran"] == []

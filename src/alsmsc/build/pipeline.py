@@ -393,12 +393,15 @@ def _publish_book(layout: Layout, stage: Path) -> None:
     _swap(out / ".doctrees", layout.build / ".doctrees")
 
 
-def step_book(layout: Layout, strict: bool = True, changed: list[str] | None = None) -> dict:
+def step_book(layout: Layout, strict: bool = True, fresh: bool = False, changed: list[str] | None = None) -> dict:
     """Jupyter Book 1 build of book/ with the root _config.yml, warnings as errors, into a staging folder that replaces
-    _build/html (and the Sphinx environment) only when the build succeeded; a failed book leaves the previous one."""
+    _build/html (and the Sphinx environment) only when the build succeeded; a failed book leaves the previous one.
+    ``fresh`` (`alsmsc build --force`) starts Sphinx from an empty environment and writes every page."""
     started = time.perf_counter()
     try:
         stage = _stage_book(layout)
+        if fresh:  # Sphinx then reads every source anew: nothing it remembered can survive into the pages
+            shutil.rmtree(stage / "_build" / ".doctrees", ignore_errors=True)
     except OSError as exc:  # a full disk, a read-only folder: said plainly, like any failed step
         where = layout.rel(layout.build / BOOK_STAGING)
         raise BuildError(f"{where}: could not copy the book to build it ({exc}); the previous book is unchanged") from None
@@ -408,7 +411,7 @@ def step_book(layout: Layout, strict: bool = True, changed: list[str] | None = N
     cmd += ["--builder", "html"]
     if strict:
         cmd += ["-W", "-n", "--keep-going"]
-    full = needs_full_rebuild(layout, changed or [])
+    full = fresh or needs_full_rebuild(layout, changed or [])
     if full:
         cmd.append("--all")
     proc = subprocess.run(cmd, cwd=layout.root, capture_output=True, text=True)
@@ -456,7 +459,12 @@ def _action(fn, *args, pass_changed: bool = False):
 
 
 def task_namespace(
-    layout: Layout, notebooks: list[Notebook], strict: bool = True, chapters: list | None = None, cell_timeout: int = kernels.CELL_TIMEOUT
+    layout: Layout,
+    notebooks: list[Notebook],
+    strict: bool = True,
+    chapters: list | None = None,
+    cell_timeout: int = kernels.CELL_TIMEOUT,
+    force: bool = False,
 ) -> dict:
     """The doit task generators for this project (a namespace for doit's ModuleTaskLoader)."""
     from doit.tools import config_changed
@@ -625,7 +633,7 @@ def task_namespace(
         # No globbing of generated files here: the list must be the same before and after a cold build, or the first
         # no-op build would re-run the book. Each executed notebook changes whenever its outputs do.
         return {
-            "actions": [_action(step_book, layout, strict, pass_changed=True)],
+            "actions": [_action(step_book, layout, strict, force, pass_changed=True)],
             "file_dep": book_deps,
             "targets": [str(layout.html / "index.html")],
             "doc": "build the Jupyter Book",
@@ -734,7 +742,7 @@ def run(
     from alsmsc.build.runs import RunError
 
     try:
-        namespace = task_namespace(layout, notebooks, strict=strict, chapters=chapters, cell_timeout=cell_timeout)
+        namespace = task_namespace(layout, notebooks, strict=strict, chapters=chapters, cell_timeout=cell_timeout, force=always)
     except RunError as exc:  # analysis/sensitivity.yml declares a run the notebook cannot take
         summary.failed.append("discover")
         summary.errors["discover"] = str(exc)
