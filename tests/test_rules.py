@@ -565,6 +565,24 @@ def problems_tail(problems: list[str], why: str) -> str:
     return hit.split(why, 1)[1]
 
 
+@pytest.mark.parametrize(
+    "file,column",
+    [("screening_log.csv", "record_id"), ("screening_log.csv", "search_id"), ("risk_of_bias.csv", "domain"), ("clinical_outcomes.csv", "arm")],
+)
+def test_identifiers_cannot_carry_markup(tmp_path, file, column):
+    """Identifiers reach pages, the changelog and links: their schema pattern lets no markup in at all."""
+    d = tmp_path / "data"
+    shutil.copytree(ROOT / "data", d)
+    (tmp_path / "pyproject.toml").write_text("")
+    fields, rows = read(d / file)
+    index = next(i for i, r in enumerate(rows) if r[column])
+    rows[index][column] = "x<img src=x onerror=alert(1)>"
+    write(d / file, fields, rows)
+    dataset.rehash(d)
+    hits = [p for p in dataset.validate(d) if p.file == f"data/{file}" and p.column == column and p.row == index + 2]
+    assert hits and "must match" in hits[0].message, hits
+
+
 def test_missing_file_named_in_descriptor(tmp_path):
     d = tmp_path / "data"
     shutil.copytree(ROOT / "data", d)
