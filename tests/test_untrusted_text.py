@@ -59,6 +59,7 @@ def hostile_site(tmp_path_factory) -> Path:
     desc_path.write_text(json.dumps(desc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     alsmsc(root, "rehash", check=True)
     inject_everywhere(root)
+    inject_changelog(root)
     result = build(root)
     assert result["ok"], result["output"]
     return root / "_build" / "html"
@@ -70,6 +71,18 @@ def hostile(label: str) -> str:
 
 
 INJECTED: dict[str, list[str]] = {"accepted": [], "refused": []}
+
+
+def inject_changelog(root: Path) -> None:
+    """A release entry written by the release command's own function from hostile values (a record id, a column, old
+    and new cell values, a drift reason), put where `alsmsc release` puts it; the What's new page renders it."""
+    from alsmsc.dataset.release import TableDiff, changelog_entry
+
+    diffs = {"screening_log": TableDiff(added=[hostile("cl-added")], changed=[(hostile("cl-key"), "domain", hostile("cl-old"), hostile("cl-new"))])}
+    entry = changelog_entry("9.9.9", "2027-01-01", diffs, [{"comparison": hostile("cl-comparison"), "reason": hostile("cl-reason")}])
+    path = root / "data" / "CHANGELOG.md"
+    head, _, rest = path.read_text(encoding="utf-8").partition("\n## ")
+    path.write_text(head.rstrip() + "\n\n" + entry + "\n## " + rest, encoding="utf-8")
 
 
 def inject_everywhere(root: Path) -> None:
@@ -174,7 +187,9 @@ def test_injected_text_is_shown_literally(hostile_site):
     assert "<\\/script><script>alert" in pages["etiology.html"]  # in the chart's inlined JSON the closing tag is escaped
     dictionary = pages["data-dictionary.html"]  # a resource title and description from datapackage.json
     assert "&lt;img src=x onerror=alert" in dictionary and "**bold6**" in dictionary and "<strong>bold6" not in dictionary
-    assert "{raw}" in dictionary and "&lt;script&gt;alert(&quot;t7&quot;)" in dictionary  # the MyST directive and role are text
+    assert "{raw}" in dictionary and "&lt;script&gt;alert(“t7”)" in dictionary  # the MyST directive and role are text
+    whats_new = " ".join(pages["whats-new.html"].split())  # a release entry made from hostile values (lines joined)
+    assert "&lt;img src=x onerror=alert(“cl-reason”)&gt;" in whats_new and "**b-cl-key**" in whats_new
 
 
 def test_no_injected_script_runs_in_the_browser(hostile_site):
@@ -187,7 +202,15 @@ def test_no_injected_script_runs_in_the_browser(hostile_site):
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         page = browser.new_page()
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        for name in ("clinical-trials.html", "references.html", "background.html", "etiology.html", "intro.html", "data-dictionary.html"):
+        for name in (
+            "clinical-trials.html",
+            "references.html",
+            "background.html",
+            "etiology.html",
+            "intro.html",
+            "data-dictionary.html",
+            "whats-new.html",
+        ):
             page.goto((hostile_site / name).as_uri())
             page.wait_for_timeout(1500)
             page.mouse.move(300, 300)
