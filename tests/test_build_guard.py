@@ -311,7 +311,8 @@ def test_sigint_in_a_notebook_and_sigterm_in_the_book_stop_cleanly_and_the_next_
     before = digests(html)
     proc = start(built, "build", "-q")
     try:
-        wait_until(lambda: running(proc.pid, "jupyter-book"), "the book step", timeout=900)
+        for sphinx in wait_until(lambda: running(proc.pid, "jupyter-book"), "the book step", timeout=900):
+            sphinx.suspend()  # SIGSTOP: the signal below then lands while Sphinx is mid-build, however fast it would finish
         started = descendants(proc.pid)
         proc.send_signal(signal.SIGTERM)
         code, out, err = finish(proc)

@@ -99,15 +99,11 @@ def inject_everywhere(root: Path) -> None:
         if not rows:
             continue
         fields = [r for r in rows[0]]
+        # a key must name something that exists, so free text never reaches it: left out
+        keys = set(res["schema"].get("primaryKey") or []) | {c for fk in res["schema"].get("foreignKeys", []) for c in fk["fields"]}
         for f in res["schema"]["fields"]:
             cons = f.get("constraints", {})
-            if (
-                f.get("type", "string") != "string"
-                or "enum" in cons
-                or "pattern" in cons
-                or f.get("format")
-                or f["name"] in (res["schema"].get("primaryKey") or [])
-            ):
+            if f.get("type", "string") != "string" or "enum" in cons or "pattern" in cons or f.get("format") or f["name"] in keys:
                 continue
             originals[(res["path"], f["name"])] = rows[-1][f["name"]]
             rows[-1][f["name"]] = hostile(f"{res['name']}.{f['name']}")

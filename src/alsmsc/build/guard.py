@@ -73,7 +73,7 @@ def exclusive(layout: Layout, command: str, wait: float) -> Iterator[None]:
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        other = holder(layout)
+        other = _named_holder(layout, lock)
         busy = (
             f"{layout.rel(path)}: the project is being written by {other}; one command that writes it at a time: "
             f"try again when it has finished, or wait for it with --wait SECONDS"
@@ -92,6 +92,30 @@ def exclusive(layout: Layout, command: str, wait: float) -> Iterator[None]:
     finally:
         _forget_holder(layout)
         lock.release()
+
+
+def _named_holder(layout: Layout, lock) -> str:
+    """The holder in words. A holder writes its note just after taking the lock, so a command that arrives in between
+    gives it a moment (up to 5 s, while the lock is still held) rather than say it does not know who."""
+    import time
+
+    deadline = time.monotonic() + 5
+    while not (layout.build / HOLDER).is_file() and time.monotonic() < deadline:
+        if not _held_elsewhere(lock):  # the other command has ended meanwhile: nobody to name
+            break
+        time.sleep(0.05)
+    return holder(layout)
+
+
+def _held_elsewhere(lock) -> bool:
+    from filelock import Timeout
+
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return True
+    lock.release()
+    return False
 
 
 def _forget_holder(layout: Layout) -> None:

@@ -258,13 +258,16 @@ def step_sensitivity_run(layout: Layout, notebook: str, run, cell_timeout: int =
 
 def step_sensitivity(layout: Layout, grid_runs: list) -> None:
     """The table of how each pooled result moves across the sensitivity analyses."""
-    from alsmsc import dataset
     from alsmsc.publish import sensitivity
 
-    desc = dataset.read_descriptor(layout.datapackage)
     folder = sensitivity_folder(layout)
     tables = [(r.label, folder / "runs" / r.name / "outputs" / "tables" / "tbl_synthesis_summary.csv") for r in grid_runs]
-    sensitivity.write(folder, tables, desc.get("version", ""), dataset.package_hash(layout.data))
+    # provenance from the runs themselves (their run.json files are this step's inputs): the data they read, not the
+    # whole package now, which may have changed in tables the runs do not read without this step running again
+    records = [json.loads((folder / "runs" / r.name / "run.json").read_text(encoding="utf-8")) for r in grid_runs]
+    versions = sorted({rec["dataset_version"] for rec in records})
+    hashes = sorted({rec["dataset_hash"] for rec in records})
+    sensitivity.write(folder, tables, ", ".join(versions), ", ".join(hashes))
 
 
 def sensitivity_folder(layout: Layout) -> Path:
