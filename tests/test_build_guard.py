@@ -215,6 +215,23 @@ def test_mirror_makes_an_exact_copy_and_links_only_what_it_is_told(tmp_path):
 # --------------------------------------------------------------------------- building
 
 
+def interrupted_build(root: Path, signum: int, during, what: str, freeze: bool = False):
+    """Start `alsmsc build -q`, wait until ``during(pid)`` finds its processes, freeze them if asked (SIGSTOP, so the
+    signal lands while they are mid-work however fast they would finish), send ``signum``; returns the process, what
+    was found, every process the build had started, and (exit code, stdout, stderr)."""
+    proc = start(root, "build", "-q")
+    try:
+        found = wait_until(lambda: during(proc.pid), what, timeout=900)
+        for p in found if freeze else ():
+            p.suspend()
+        started = descendants(proc.pid)
+        proc.send_signal(signum)
+        return proc, found, started, finish(proc)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
     root = copy_project(tmp_path_factory.mktemp("guard") / "project")
@@ -292,15 +309,7 @@ def test_sigint_in_a_notebook_and_sigterm_in_the_book_stop_cleanly_and_the_next_
     set_title(built, TITLE_STUDY, new_title)
 
     # 1. SIGINT while a notebook runs
-    proc = start(built, "build", "-q")
-    try:
-        kernels = wait_until(lambda: kernels_of(proc.pid), "a notebook kernel")
-        started = descendants(proc.pid)
-        proc.send_signal(signal.SIGINT)
-        code, out, err = finish(proc)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    proc, kernels, started, (code, out, err) = interrupted_build(built, signal.SIGINT, kernels_of, "a notebook kernel")
     assert code == 130, err
     assert out == "" and said_after_stop(err) == [f"alsmsc build: interrupted (SIGINT); {INTERRUPTED}"], err
     assert set(kernels) <= set(started) and not [p for p in started if p.is_running()], "processes of the build outlived it"
@@ -309,17 +318,10 @@ def test_sigint_in_a_notebook_and_sigterm_in_the_book_stop_cleanly_and_the_next_
 
     # 2. SIGTERM while Sphinx runs: the published book is left as it was
     before = digests(html)
-    proc = start(built, "build", "-q")
-    try:
-        for sphinx in wait_until(lambda: running(proc.pid, "jupyter-book"), "the book step", timeout=900):
-            sphinx.suspend()  # SIGSTOP: the signal below then lands while Sphinx is mid-build, however fast it would finish
-        started = descendants(proc.pid)
-        proc.send_signal(signal.SIGTERM)
-        code, out, err = finish(proc)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert code == 143, err
+    proc, sphinx, started, (code, out, err) = interrupted_build(
+        built, signal.SIGTERM, lambda pid: running(pid, "jupyter-book"), "the book step", freeze=True
+    )
+    assert sphinx and code == 143, err
     assert out == "" and said_after_stop(err) == [f"alsmsc build: interrupted (SIGTERM); {INTERRUPTED}"], err
     assert not [p for p in started if p.is_running()] and kernels_of(proc.pid) == []
     assert digests(html) == before

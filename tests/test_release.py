@@ -224,3 +224,28 @@ def test_killing_a_release_at_any_point_leaves_data_as_it_was_or_released(repo, 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+NEW_BACKGROUND = ["new-study", "Fixture2026", "--type", "background", "--author", "F", "--year", "2026", "--title", "t"]
+NEW_BACKGROUND += ["--url", "https://doi.org/10.1/x", "--verified-from", "abstract"]
+
+
+@pytest.mark.parametrize(
+    "command,broken,message",
+    [
+        (["release", "9.0.0"], "version", "data/datapackage.json::version: 'abc' is not allowed"),
+        (NEW_BACKGROUND, "version", "data/datapackage.json::version: 'abc' is not allowed"),
+        (["rehash"], "json", "data/datapackage.json:1: not valid JSON"),  # rehash works around other descriptor problems
+    ],
+)
+def test_a_descriptor_no_command_can_read_gets_its_problems_not_a_traceback(repo, command, broken, message):
+    path = repo / "data" / "datapackage.json"
+    if broken == "version":
+        path.write_text(path.read_text().replace(f'"version": "{dataset.version(repo / "data")["version"]}"', '"version": "abc"'))
+    else:
+        path.write_text("{not json")
+    before = path.read_bytes()
+    proc = alsmsc(repo, *command)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert message in proc.stderr, proc.stderr
+    assert path.read_bytes() == before

@@ -34,17 +34,24 @@ INJECT_DESCRIPTOR = {
 }
 
 
-def set_value(path: Path, key_col: str, key: str, column: str, value: str) -> None:
+def read_rows(path: Path) -> list[dict]:
     with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    fields = list(rows[0])
+        return list(csv.DictReader(fh))
+
+
+def write_rows(path: Path, rows: list[dict]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def set_value(path: Path, key_col: str, key: str, column: str, value: str) -> None:
+    rows = read_rows(path)
     hit = [r for r in rows if r[key_col] == key]
     assert hit, f"fixture: {key} not in {path.name}"
     hit[0][column] = value
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
+    write_rows(path, rows)
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +101,9 @@ def inject_everywhere(root: Path) -> None:
     originals = {}
     for res in desc["resources"]:
         path = root / "data" / res["path"]
-        with path.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
+        rows = read_rows(path)
         if not rows:
             continue
-        fields = [r for r in rows[0]]
         # a key must name something that exists, so free text never reaches it: left out
         keys = set(res["schema"].get("primaryKey") or []) | {c for fk in res["schema"].get("foreignKeys", []) for c in fk["fields"]}
         for f in res["schema"]["fields"]:
@@ -107,23 +112,15 @@ def inject_everywhere(root: Path) -> None:
                 continue
             originals[(res["path"], f["name"])] = rows[-1][f["name"]]
             rows[-1][f["name"]] = hostile(f"{res['name']}.{f['name']}")
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
-            w.writeheader()
-            w.writerows(rows)
+        write_rows(path, rows)
     alsmsc(root, "rehash", check=True)
     proc = alsmsc(root, "validate")
     refused = {(file.split("/")[-1], column) for file, column in re.findall(r"^([\w/.-]+\.csv):\d+:([\w]+):", proc.stdout + proc.stderr, re.M)}
     for (file, column), value in originals.items():
         if (file, column) in refused:
-            path = root / "data" / file
-            with path.open(newline="", encoding="utf-8") as fh:
-                rows = list(csv.DictReader(fh))
+            rows = read_rows(root / "data" / file)
             rows[-1][column] = value
-            with path.open("w", newline="", encoding="utf-8") as fh:
-                w = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
-                w.writeheader()
-                w.writerows(rows)
+            write_rows(root / "data" / file, rows)
             INJECTED["refused"].append(f"{file}:{column}")
         else:
             INJECTED["accepted"].append(f"{file}:{column}")

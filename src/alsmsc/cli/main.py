@@ -280,9 +280,15 @@ def _dispatch(args) -> int:
     command = {"build": _build, "run": _run, "validate": _validate, "rehash": _rehash, "clean": _clean, "release": _release, "new-study": _new_study}[
         args.command
     ]
-    if args.command not in WRITERS:
-        return command(layout, args)
-    return _holding_the_project(layout, args, command)
+    from alsmsc.dataset import DataError
+
+    try:
+        if args.command not in WRITERS:
+            return command(layout, args)
+        return _holding_the_project(layout, args, command)
+    except DataError as exc:  # a descriptor no command can read (missing, not JSON, wrong shape): its problems, one per line
+        print(f"alsmsc {args.command}: data/datapackage.json cannot be used:\n{exc}", file=sys.stderr)
+        return 1
 
 
 def _holding_the_project(layout: Layout, args, command) -> int:
@@ -435,11 +441,7 @@ def _parameterised_run(layout: Layout, args) -> int:
 def _rehash(layout: Layout, args) -> int:
     from alsmsc import dataset
 
-    try:
-        changed = dataset.rehash(layout.data)
-    except dataset.DataError as exc:  # datapackage.json missing or not JSON: nothing to write the checksums into
-        print(f"alsmsc rehash: {exc}", file=sys.stderr)
-        return 1
+    changed = dataset.rehash(layout.data)
     print("updated checksums: " + (", ".join(changed) if changed else "none changed"))
     return 0
 

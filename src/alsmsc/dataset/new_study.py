@@ -55,32 +55,14 @@ def new_study(
 ) -> list[str]:
     """Append the record (and, for a clinical record of a trial not yet in the data, the trial); returns the problems
     found (data/ is unchanged when there are any)."""
-    clinical = record_type == "clinical"
-    if clinical and not trial_id:
+    args = {name: value for name, value in locals().items() if name != "layout"}
+    if record_type == "clinical" and not trial_id:
         return ["a clinical record needs --trial (an existing trial_id, or a new lowercase id such as smith-ph2)"]
-    bad = [_FLAG.get(name, f"--{name.replace('_', '-')}") for name, value in locals().items() if isinstance(value, str) and _CONTROL.search(value)]
+    bad = [_FLAG.get(name, f"--{name.replace('_', '-')}") for name, value in args.items() if isinstance(value, str) and _CONTROL.search(value)]
     if bad:
         return [f"{', '.join(bad)}: control characters (line breaks, NUL, ...) are not allowed in a value; give plain text"]
     with StagedData(layout.data) as stage:
-        _scaffold(
-            stage.path,
-            study_id=study_id,
-            record_type=record_type,
-            first_author=first_author,
-            year=year,
-            title=title,
-            url=url,
-            verified_from=verified_from,
-            doi=doi,
-            pmid=pmid,
-            registry_ids=registry_ids,
-            journal=journal,
-            publication_type=publication_type,
-            country=country,
-            trial_id=trial_id,
-            record_kind=record_kind,
-            read_url=read_url,
-        )
+        _scaffold(stage.path, **args)
         dataset.rehash(stage.path)
         problems = [str(p) for p in stage.relabel(dataset.validate(stage.path))]
         if problems:

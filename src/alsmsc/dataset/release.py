@@ -18,12 +18,13 @@ from pathlib import Path
 import pandas as pd
 
 from alsmsc import dataset
+from alsmsc.dataset import descriptor
 from alsmsc.dataset.staging import StagedData
 from alsmsc.files.atomic import atomic_write_text
 from alsmsc.files.layout import Layout
 from alsmsc.formats.escape import markdown as md
 
-SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")  # used with fullmatch: "1.2.3\n" is not a version
+SEMVER = re.compile(descriptor.SEMVER)  # used with fullmatch: "1.2.3\n" is not a version
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -182,8 +183,6 @@ def release(
         raise ReleaseError(f"threshold {threshold!r} must be a fraction between 0 and 1 (0.10 flags a 10% change)")
     desc = dataset.read_descriptor(layout.datapackage)
     current = desc.get("version", "0.0.0")
-    if not isinstance(current, str) or not SEMVER.fullmatch(current):
-        raise ReleaseError(f"data/datapackage.json has version {current!r}, which is not X.Y.Z; fix it by hand first")
     if tuple(map(int, version.split("."))) <= tuple(map(int, current.split("."))):
         raise ReleaseError(f"version {version} must be greater than the current {current}")
     cff = layout.root / "CITATION.cff"

@@ -29,8 +29,6 @@ from alsmsc.stats.meta_analysis import MetaError, _tau2_max, _validate
 from alsmsc.stats.names import CONTROLS, METHODS
 from alsmsc.stats.roots import uniroot
 
-EPS = np.finfo(float).eps
-
 
 @dataclass
 class MetaRegressionResult:
